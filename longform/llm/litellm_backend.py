@@ -1,0 +1,89 @@
+"""`litellm:<provider/model>`: every other provider, through `litellm` (pinned to one exact version)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from longform.errors import ModelError, UserError
+from longform.llm.backend import Backend
+from longform.llm.openai_compat import DEFAULT_REMOTE_N_CTX
+from longform.llm.retry import TransientError
+from longform.llm.types import GenParams, Message, RawCompletion, Usage
+
+
+class LiteLLMBackend(Backend):
+    kind = "litellm"
+    supports_json_schema = True
+    default_concurrency = 8
+
+    def __init__(self, model: str, base_url: str | None = None, n_ctx: int | None = None, timeout_s: float = 600.0):
+        if "/" not in model:
+            raise UserError(f"litellm spec needs provider/model, e.g. litellm:anthropic/claude-sonnet-4-5; got {model!r}")
+        import litellm
+
+        litellm.telemetry = False
+        litellm.suppress_debug_info = True
+        if base_url is None:
+            env = litellm.validate_environment(model=model)
+            if not env.get("keys_in_environment", True):
+                missing = ", ".join(env.get("missing_keys") or []) or "the provider's API key"
+                raise UserError(f"{missing} is not set for litellm:{model}; export it in the environment")
+        self.model = model
+        self.base_url = base_url
+        self.timeout_s = timeout_s
+        super().__init__(model_id=f"litellm:{model}" + (f"@{base_url}" if base_url else ""), n_ctx=n_ctx or DEFAULT_REMOTE_N_CTX)
+
+    async def generate(self, messages: list[Message], params: GenParams) -> RawCompletion:
+        import litellm
+
+        kwargs: dict[str, Any] = dict(
+            model=self.model,
+            messages=list(messages),
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            timeout=self.timeout_s,
+            num_retries=0,
+        )
+        if self.base_url:
+            kwargs["api_base"] = self.base_url
+            kwargs.setdefault("api_key", "not-needed")
+        if params.seed is not None:
+            kwargs["seed"] = params.seed
+        if params.stop:
+            kwargs["stop"] = list(params.stop)
+        if params.json_schema is not None:
+            kwargs["response_format"] = {"type": "json_schema", "json_schema": {"name": "output", "schema": params.json_schema}}
+        transient = (
+            litellm.RateLimitError,
+            litellm.InternalServerError,
+            litellm.ServiceUnavailableError,
+            litellm.Timeout,
+            litellm.APIConnectionError,
+            litellm.BadGatewayError,
+        )
+        try:
+            resp = await litellm.acompletion(**kwargs)
+        except transient as exc:
+            raise TransientError(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from exc
+        except litellm.AuthenticationError:
+            raise ModelError(f"{self.model_id}: authentication failed; check the provider's API key in the environment") from None
+        except litellm.APIError as exc:
+            raise ModelError(f"{self.model_id} refused the request: {str(exc).splitlines()[0][:200]}") from None
+        choices = getattr(resp, "choices", None)
+        if not choices:
+            raise TransientError("malformed response: no choices")
+        usage = getattr(resp, "usage", None)
+        return RawCompletion(
+            text=choices[0].message.content or "",
+            finish_reason=choices[0].finish_reason or "stop",
+            usage=Usage(getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0),
+        )
+
+    def failure_hint(self, cause: BaseException) -> str:
+        if self.base_url and "connect" in str(cause).lower():
+            return f"Cannot reach {self.base_url}: start the server or fix --base-url"
+        return "The provider kept failing; check its status or try again later"
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "base_url": self.base_url}

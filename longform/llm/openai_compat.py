@@ -1,0 +1,129 @@
+"""`openai:<model>`: the official `openai` client, for OpenAI and any OpenAI-compatible server
+(`vllm serve`, `python -m llama_cpp.server`, SGLang) given by base URL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from typing import Any
+
+from longform.errors import ModelError, UserError
+from longform.llm.backend import Backend
+from longform.llm.retry import TransientError
+from longform.llm.types import GenParams, Message, RawCompletion, Usage
+
+DEFAULT_REMOTE_N_CTX = 8192
+
+
+class OpenAIBackend(Backend):
+    kind = "openai"
+    supports_json_schema = True
+    default_concurrency = 8
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        n_ctx: int | None = None,
+        timeout_s: float = 600.0,
+        api_key_env: str = "OPENAI_API_KEY",
+    ):
+        import openai  # noqa: F401  (fail early if missing)
+
+        if not model:
+            raise UserError("the openai spec needs a model name: use openai:<model>, e.g. openai:gpt-4o-mini")
+        api_key = os.environ.get(api_key_env)
+        if not api_key:
+            if base_url is None:
+                raise UserError(
+                    f"{api_key_env} is not set; export it, or pass --base-url for a local "
+                    "OpenAI-compatible server (vllm serve, llama_cpp.server)"
+                )
+            api_key = "not-needed"  # local servers accept any key
+        if base_url is not None and not base_url.startswith(("http://", "https://")):
+            raise UserError(f"--base-url must start with http:// or https://, got {base_url!r}")
+        self.base_url = base_url
+        self.timeout_s = timeout_s
+        self._api_key = api_key
+        self._clients: dict[int, Any] = {}
+        super().__init__(model_id=f"openai:{model}" + (f"@{base_url}" if base_url else ""), n_ctx=n_ctx or DEFAULT_REMOTE_N_CTX)
+        self.model = model
+
+    def _client(self) -> Any:
+        import openai
+
+        loop_id = id(asyncio.get_running_loop())
+        if loop_id not in self._clients:
+            # Retries are ours (bounded, with jitter); the client's own are off.
+            self._clients = {
+                loop_id: openai.AsyncOpenAI(
+                    api_key=self._api_key, base_url=self.base_url, timeout=self.timeout_s, max_retries=0
+                )
+            }
+        return self._clients[loop_id]
+
+    async def generate(self, messages: list[Message], params: GenParams) -> RawCompletion:
+        import openai
+
+        kwargs: dict[str, Any] = dict(
+            model=self.model,
+            messages=list(messages),
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+        )
+        if params.seed is not None:
+            kwargs["seed"] = params.seed
+        if params.stop:
+            kwargs["stop"] = list(params.stop)
+        if params.json_schema is not None:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "output", "schema": params.json_schema},
+            }
+        if params.repeat_penalty is not None and self.base_url is not None:
+            kwargs["extra_body"] = {"repeat_penalty": params.repeat_penalty, "repetition_penalty": params.repeat_penalty}
+        try:
+            resp = await self._client().chat.completions.create(**kwargs)
+        except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError) as exc:
+            raise TransientError(_describe(exc)) from exc
+        except openai.APIStatusError as exc:
+            if exc.status_code in (408, 409) or exc.status_code >= 500:
+                raise TransientError(_describe(exc)) from exc
+            raise ModelError(f"{self.model_id} refused the request: {_describe(exc)}") from None
+        except (json.JSONDecodeError, openai.APIResponseValidationError, UnicodeDecodeError) as exc:
+            raise TransientError(f"malformed response: {exc}") from exc
+        choices = getattr(resp, "choices", None)
+        if not choices or getattr(choices[0], "message", None) is None:
+            raise TransientError(f"malformed response: {str(resp)[:120]!r}")
+        usage = getattr(resp, "usage", None)
+        return RawCompletion(
+            text=choices[0].message.content or "",
+            finish_reason=choices[0].finish_reason or "stop",
+            usage=Usage(getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0),
+        )
+
+    def failure_hint(self, cause: BaseException) -> str:
+        where = self.base_url or "api.openai.com"
+        if "connect" in str(cause).lower():
+            return f"Cannot reach {where}: start the server or fix --base-url"
+        return f"The server at {where} kept failing; check its logs or try again later"
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "base_url": self.base_url}
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            try:
+                await client.close()
+            except RuntimeError:  # its loop is gone
+                pass
+        self._clients = {}
+
+
+def _describe(exc: BaseException) -> str:
+    status = getattr(exc, "status_code", None)
+    name = type(exc).__name__
+    text = str(exc).splitlines()[0][:200] if str(exc) else name
+    return f"{name} (HTTP {status}): {text}" if status else f"{name}: {text}"

@@ -1,0 +1,61 @@
+"""Bounded retries with exponential backoff and jitter, for transient backend faults only."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable, TypeVar
+
+from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, stop_after_delay
+from tenacity import wait_random_exponential
+
+from longform.errors import ModelError
+
+T = TypeVar("T")
+
+
+class TransientError(Exception):
+    """A fault worth retrying: 429, 5xx, timeout, dropped connection, malformed response."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to retry a transient fault before giving up."""
+
+    max_attempts: int = 6  # total tries, the first one included
+    initial_wait_s: float = 0.5  # backoff base; doubles each attempt, with full jitter
+    max_wait_s: float = 8.0  # cap on one backoff sleep
+    max_elapsed_s: float = 120.0  # give up once this much time has passed since the first try
+
+
+async def call_with_retries(
+    attempt: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    what: str,
+    hint: Callable[[BaseException], str],
+) -> tuple[T, int]:
+    """Run `attempt` until it succeeds or the policy is spent; return (result, attempts used).
+
+    Only `TransientError` is retried; anything else propagates at once.
+    On exhaustion raises ModelError naming `what`, the attempt count and the last cause.
+    """
+    started = time.monotonic()
+    tries = 0
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.max_elapsed_s),
+        wait=wait_random_exponential(multiplier=policy.initial_wait_s, max=policy.max_wait_s),
+        retry=retry_if_exception_type(TransientError),
+        reraise=False,
+    )
+    try:
+        async for try_ in retrying:
+            with try_:
+                tries += 1
+                result = await attempt()
+        return result, tries
+    except RetryError as exc:
+        cause = exc.last_attempt.exception()
+        elapsed = time.monotonic() - started
+        msg = f"{what} failed after {tries} attempts in {elapsed:.1f}s: {cause}"
+        extra = hint(cause) if cause is not None else ""
+        raise ModelError(f"{msg}. {extra}".strip()) from None
