@@ -9,22 +9,23 @@ symbols count zero.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections import Counter
 
 __all__ = [
     "count_words",
-    "words",
-    "is_cjk_char",
     "detect_language",
+    "ends_cleanly",
+    "has_degenerate_loop",
+    "is_cjk_char",
+    "ngram_repetition",
     "split_paragraphs",
     "split_sentences",
-    "ngram_repetition",
-    "has_degenerate_loop",
-    "truncate_words",
-    "trim_incomplete_tail",
     "tail_words",
-    "ends_cleanly",
+    "trim_incomplete_tail",
+    "truncate_words",
+    "words",
 ]
 
 _CJK_CLASS = (
@@ -45,6 +46,7 @@ _LATIN_CLASS = (
     "\u0386\u0388-\u03ff"  # Greek
     "\u0400-\u04ff"  # Cyrillic
     "\u1e00-\u1eff"  # Latin Extended Additional
+    "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"  # fullwidth digits and letters
 )
 _CJK_CHAR = f"[{_CJK_CLASS}]"
 _LATIN_WORD = rf"[{_LATIN_CLASS}]+(?:(?:['’\-\u2010]|(?<=\d)[.,:](?=\d))[{_LATIN_CLASS}]+)*"
@@ -61,6 +63,7 @@ _PARAGRAPH_BREAK_RE = re.compile(r"\n[^\S\n]*\n\s*")
 _ABBREVIATION_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z](?:[A-Za-z.]*[A-Za-z])?)$")
 _NEXT_CHAR_RE = re.compile(r"\s*(\S)")
 _MAX_ABBREVIATION_LEN = 12
+_HEADING_RE = re.compile(r"^\s*#{1,6}\s")
 _MARKDOWN_LINE_RE = re.compile(r"^\s*(?:#{1,6}\s|[-*+]\s|\d+[.)]\s|>|\||```|~~~|---+\s*$|\*\*\*+\s*$)")
 
 _ABBREVIATIONS = frozenset(
@@ -124,8 +127,25 @@ def _is_english_boundary(text: str, start: int, end: int) -> bool:
     return token.lower() not in _ABBREVIATIONS
 
 
+def _is_markdown_line(line: str) -> bool:
+    return _MARKDOWN_LINE_RE.match(line) is not None
+
+
+def _line_breaks(text: str) -> list[int]:
+    """Newlines that end a block: blank lines and lines next to a Markdown block line."""
+    lines = text.split("\n")
+    breaks: list[int] = []
+    pos = 0
+    for before, after in itertools.pairwise(lines):
+        pos += len(before)
+        if not before.strip() or not after.strip() or _is_markdown_line(before) or _is_markdown_line(after):
+            breaks.append(pos)
+        pos += 1
+    return breaks
+
+
 def _sentence_ends(text: str, split_semicolons: bool) -> list[int]:
-    ends: set[int] = {m.start() for m in re.finditer("\n", text)}
+    ends: set[int] = set(_line_breaks(text))
     for m in _SENTENCE_END_RE.finditer(text):
         first = text[m.start()]
         if first == "；":
@@ -152,7 +172,8 @@ def _sentence_spans(text: str, split_semicolons: bool = False) -> list[tuple[int
 def split_sentences(text: str, split_semicolons: bool = False) -> list[str]:
     """Sentences in English and Chinese; terminators and closing quotes stay with their sentence.
 
-    Line breaks always end a sentence, so Markdown headings and list items stand alone.
+    As in rendered Markdown, a single line break inside a paragraph does not end a sentence;
+    blank lines do, and so do the breaks around headings, list items, quotes, tables and fences.
     """
     return [text[s:e] for s, e in _sentence_spans(text, split_semicolons)]
 
@@ -190,7 +211,9 @@ def _max_window_repetition(grams: list[tuple[str, ...]], window: int) -> float:
     return best
 
 
-def _has_repeated_block(sentences: list[tuple[str, ...]], min_tokens: int, times: int, max_period: int) -> bool:
+def _has_repeated_block(
+    sentences: list[tuple[str, ...]], min_tokens: int, times: int, max_period: int
+) -> bool:
     """True when a block of 1..max_period sentences occurs ``times`` times in a row."""
     for period in range(1, max_period + 1):
         run = 0
@@ -204,11 +227,12 @@ def _has_repeated_block(sentences: list[tuple[str, ...]], min_tokens: int, times
 
 
 def has_degenerate_loop(text: str, window_words: int = 200, threshold: float = 0.5, n: int = 4) -> bool:
-    """True when the text loops: some window of ~``window_words`` words has a repeated-n-gram
-    fraction above ``threshold``, or a sentence (or block of sentences) of 5+ words occurs 3+
-    times in a row."""
-    tokens = _lower_words(text)
-    grams = _ngrams(tokens, n)
+    """True when the text loops: the whole text or some window of ~``window_words`` words has a
+    repeated-n-gram fraction above ``threshold``, or a sentence (or block of up to 20 sentences)
+    of 5+ words occurs 3+ times in a row."""
+    grams = _ngrams(_lower_words(text), n)
+    if grams and (len(grams) - len(set(grams))) / len(grams) > threshold:
+        return True
     if grams and _max_window_repetition(grams, window_words - n + 1) > threshold:
         return True
     sentences = [tuple(_lower_words(s)) for s in split_sentences(text)]
@@ -216,8 +240,9 @@ def has_degenerate_loop(text: str, window_words: int = 200, threshold: float = 0
     return _has_repeated_block(sentences, min_tokens=5, times=3, max_period=20)
 
 
-def _token_ends(text: str) -> list[int]:
-    return [m.end() for m in _TOKEN_RE.finditer(text)]
+def _ends_with_heading(text: str, end: int) -> bool:
+    line = text[text.rfind("\n", 0, end) + 1 : end]
+    return _HEADING_RE.match(line) is not None
 
 
 def truncate_words(text: str, max_words: int, min_keep: float = 0.8) -> str:
@@ -234,14 +259,10 @@ def truncate_words(text: str, max_words: int, min_keep: float = 0.8) -> str:
     ends = [m.end() for m in matches]
     floor = min_keep * max_words
     for boundaries in (_paragraph_ends(text), [e for _, e in _sentence_spans(text)]):
-        fitting = [b for b in boundaries if b <= limit]
+        fitting = [b for b in boundaries if b <= limit and not _ends_with_heading(text, b)]
         if fitting and bisect.bisect_right(ends, fitting[-1]) >= floor:
             return text[: fitting[-1]].rstrip()
     return text[: ends[max_words - 1]].rstrip()
-
-
-def _is_markdown_line(line: str) -> bool:
-    return _MARKDOWN_LINE_RE.match(line) is not None
 
 
 def ends_cleanly(text: str) -> bool:
