@@ -7,6 +7,7 @@ import asyncio
 import importlib.util
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,8 @@ class EmbeddedBackend(Backend):
         bos = self._llama.detokenize([self._llama.token_bos()]).decode("utf-8", "ignore")
         self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
         self._lock = threading.Lock()
+        # All generation runs on one long-lived thread, so llama.cpp's worker threads are reused, not respawned.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
         self.path = path
         super().__init__(model_id=f"embedded:{path.name}", n_ctx=n_ctx)
 
@@ -72,7 +75,7 @@ class EmbeddedBackend(Backend):
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     async def generate(self, messages: list[Message], params: GenParams) -> RawCompletion:
-        return await asyncio.to_thread(self._generate_sync, messages, params)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._generate_sync, messages, params)
 
     def _generate_sync(self, messages: list[Message], params: GenParams) -> RawCompletion:
         kwargs: dict[str, Any] = dict(

@@ -47,6 +47,7 @@ class OpenAIBackend(Backend):
         self.timeout_s = timeout_s
         self._api_key = api_key
         self._clients: dict[int, Any] = {}
+        self._schema_style = "json_schema"  # OpenAI, vLLM, SGLang; llama_cpp.server needs "json_object"
         super().__init__(model_id=f"openai:{model}" + (f"@{base_url}" if base_url else ""), n_ctx=n_ctx or DEFAULT_REMOTE_N_CTX)
         self.model = model
 
@@ -78,20 +79,23 @@ class OpenAIBackend(Backend):
         if params.stop:
             kwargs["stop"] = list(params.stop)
         if params.json_schema is not None:
-            kwargs["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "output", "schema": params.json_schema},
-            }
+            kwargs["response_format"] = self._response_format(params.json_schema)
         if params.repeat_penalty is not None and self.base_url is not None:
             kwargs["extra_body"] = {"repeat_penalty": params.repeat_penalty, "repetition_penalty": params.repeat_penalty}
         try:
             resp = await self._client().chat.completions.create(**kwargs)
-        except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise TransientError(_describe(exc)) from exc
         except openai.APIStatusError as exc:
-            if exc.status_code in (408, 409) or exc.status_code >= 500:
+            if params.json_schema is not None and self._schema_style == "json_schema" and _rejects_format(exc):
+                # llama_cpp.server knows only {"type": "json_object", "schema": ...}; switch once and retry.
+                self._schema_style = "json_object"
+                return await self.generate(messages, params)
+            if isinstance(exc, (openai.RateLimitError, openai.InternalServerError)) or exc.status_code in (408, 409):
+                raise TransientError(_describe(exc)) from exc
+            if exc.status_code >= 500:
                 raise TransientError(_describe(exc)) from exc
             raise ModelError(f"{self.model_id} refused the request: {_describe(exc)}") from None
+        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+            raise TransientError(_describe(exc)) from exc
         except (json.JSONDecodeError, openai.APIResponseValidationError, UnicodeDecodeError) as exc:
             raise TransientError(f"malformed response: {exc}") from exc
         choices = getattr(resp, "choices", None)
@@ -103,6 +107,11 @@ class OpenAIBackend(Backend):
             finish_reason=choices[0].finish_reason or "stop",
             usage=Usage(getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0),
         )
+
+    def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
+        if self._schema_style == "json_object":
+            return {"type": "json_object", "schema": schema}
+        return {"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}
 
     def failure_hint(self, cause: BaseException) -> str:
         where = self.base_url or "api.openai.com"
@@ -127,3 +136,8 @@ def _describe(exc: BaseException) -> str:
     name = type(exc).__name__
     text = str(exc).splitlines()[0][:200] if str(exc) else name
     return f"{name} (HTTP {status}): {text}" if status else f"{name}: {text}"
+
+
+def _rejects_format(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return getattr(exc, "status_code", 0) in (400, 422, 500) and ("response_format" in text or "json_schema" in text)

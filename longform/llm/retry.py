@@ -56,6 +56,6 @@ async def call_with_retries(
     except RetryError as exc:
         cause = exc.last_attempt.exception()
         elapsed = time.monotonic() - started
-        msg = f"{what} failed after {tries} attempts in {elapsed:.1f}s: {cause}"
+        msg = f"{what} failed after {tries} attempts in {elapsed:.1f}s: {str(cause).rstrip('.')}"
         extra = hint(cause) if cause is not None else ""
         raise ModelError(f"{msg}. {extra}".strip()) from None
