@@ -7,10 +7,10 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAM
 
 .PHONY: install test test-fast write bench serve clean
 
-install:  ## create .venv and install longform with its dev tools
+install:  ## create .venv and install longform with its training and dev tools
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --progress-bar off -e ".[dev]"
+	$(BIN)/pip install --progress-bar off -e ".[dev,train]"
 	$(BIN)/python -c "from longform.llm.embedded import default_gguf_path; print('embedded model:', default_gguf_path())"
 
 test:  ## the whole test suite, real embedded model and loopback servers included
