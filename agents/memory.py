@@ -1,0 +1,62 @@
+"""Memory of what is written: a running summary of finished sections plus the tail of the last one.
+
+This replaces AgentWrite's "paste everything written so far": the memory has a fixed size whatever
+the manuscript's length, so every section call's prompt stays flat and fits an 8k window.
+
+The summary is extractive (no model call): each finished section leaves a digest, its opening
+sentence and its closing sentence, and the summary keeps the digests of the last `keep_sections`
+sections, each cut to `digest_words`. An abstractive summary would cost one more call per section
+(a prompt of the whole section plus the decoded summary), which on two CPU cores is several seconds
+a section, and a 135M model's summaries tend to restate the plan; the extractive digest is free and
+exact. The plan (in every call's fixed prefix) already names every section, so the digest only needs
+to say how the recent parts began and ended.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from longform.text import count_words, split_sentences, tail_words, truncate_words
+
+NAME = "memory"
+
+DEFAULT_KEEP_SECTIONS = 3
+DEFAULT_DIGEST_WORDS = 40
+DEFAULT_TAIL_WORDS = 120
+
+
+def empty_memory() -> dict[str, Any]:
+    return {"digests": [], "tail": ""}
+
+
+def digest(title: str, text: str, digest_words: int = DEFAULT_DIGEST_WORDS) -> str:
+    """One line for a finished section: its title, first sentence and (if different) last sentence."""
+    sentences = [s.strip() for s in split_sentences(text) if s.strip()]
+    if not sentences:
+        return title
+    first = sentences[0]
+    last = sentences[-1] if len(sentences) > 1 else ""
+    half = max(8, digest_words // 2)
+    first = truncate_words(first, half) if count_words(first) > half else first
+    if last:
+        last = truncate_words(last, half) if count_words(last) > half else last
+    body = first if not last else f"{first} … {last}"
+    return f"{title}: {body}"
+
+
+def remember(
+    memory: dict[str, Any],
+    title: str,
+    text: str,
+    *,
+    keep_sections: int = DEFAULT_KEEP_SECTIONS,
+    digest_words: int = DEFAULT_DIGEST_WORDS,
+    tail_len: int = DEFAULT_TAIL_WORDS,
+) -> dict[str, Any]:
+    """The memory after a section is finished (a new dict; the old one is not changed)."""
+    digests = list(memory.get("digests", [])) + [digest(title, text, digest_words)]
+    return {"digests": digests[-keep_sections:], "tail": tail_words(text, tail_len) if text.strip() else memory.get("tail", "")}
+
+
+def summary_text(memory: dict[str, Any]) -> str:
+    return "\n".join(f"- {d}" for d in memory.get("digests", []))

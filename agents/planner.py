@@ -1,0 +1,203 @@
+"""Planner agent: splits the instruction into sections (title, main point, word budget).
+
+Prompt: `planner` (prompts/planner[.zh].{system,user}.md). Output schema: `planner.schema.json`.
+The model proposes the outline; the program owns the numbers: it pads or splits the outline to the
+section count the target needs and rescales the budgets so they add up to the target exactly
+(largest-remainder rounding). A model whose JSON never validates gets a deterministic fallback
+outline, recorded as such in the plan's meta.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from longform.llm import ChatModel, GenParams
+from longform.prompting import load_schema, render_messages
+
+PROMPT = "planner"
+SCHEMA = "planner"
+
+TITLE_MAX_CHARS = 80
+POINT_MAX_CHARS = 200
+
+
+def section_count(target_words: int, section_words: int, max_sections: int = 200) -> int:
+    """How many sections a target needs when one section should be about `section_words` long."""
+    return max(1, min(max_sections, round(target_words / max(1, section_words))))
+
+
+def rescale(weights: list[float], total: int) -> list[int]:
+    """Integers proportional to `weights` that sum to `total` exactly (largest-remainder rounding)."""
+    if not weights:
+        return []
+    clean = [w if (isinstance(w, (int, float)) and math.isfinite(w) and w > 0) else 0.0 for w in weights]
+    s = sum(clean)
+    if s <= 0:
+        clean, s = [1.0] * len(weights), float(len(weights))
+    exact = [w * total / s for w in clean]
+    floors = [math.floor(x) for x in exact]
+    short = total - sum(floors)
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:short]:
+        floors[i] += 1
+    return floors
+
+
+def _clean_str(value: Any, limit: int) -> str:
+    text = " ".join(str(value or "").split())
+    return text[:limit].strip()
+
+
+def normalize_plan(
+    raw_sections: list[dict[str, Any]], target_words: int, n_sections: int, lang: str = "en"
+) -> list[dict[str, Any]]:
+    """Turn whatever the model proposed into exactly `n_sections` sections whose budgets sum to the target.
+
+    Empty or duplicate titles are dropped; too many sections are cut; too few are split (the section
+    with the largest weight becomes "part 1", "part 2"...). Budgets: half the model's proportions,
+    half an even split (so one absurd number cannot starve the others), then rescaled to the target.
+    """
+    seen: set[str] = set()
+    secs: list[dict[str, Any]] = []
+    for s in raw_sections or []:
+        if not isinstance(s, dict):
+            continue
+        title = _clean_str(s.get("title"), TITLE_MAX_CHARS)
+        point = _clean_str(s.get("main_point"), POINT_MAX_CHARS) or title
+        if not title or title.lower() in seen:
+            continue
+        seen.add(title.lower())
+        w = s.get("words")
+        secs.append({"title": title, "main_point": point, "weight": float(w) if isinstance(w, (int, float)) and w > 0 else 0.0})
+    if not secs:
+        secs = [dict(s, weight=0.0) for s in generic_outline(n_sections, lang)]
+    secs = secs[:n_sections]
+    # Mix the model's proportions with an even split.
+    total_w = sum(s["weight"] for s in secs)
+    for s in secs:
+        share = s["weight"] / total_w if total_w > 0 else 1.0 / len(secs)
+        s["weight"] = 0.5 * share + 0.5 / len(secs)
+    # Split the heaviest section until there are enough.
+    parts: list[dict[str, Any]] = [dict(s, part=1, of=1) for s in secs]
+    while len(parts) < n_sections:
+        i = max(range(len(parts)), key=lambda k: (parts[k]["weight"], -k))
+        base = parts[i]
+        groups = [p for p in parts if p["title"] == base["title"]]
+        k = len(groups) + 1
+        # Re-split the whole group of that title into k equal parts.
+        group_weight = sum(p["weight"] for p in groups)
+        first = parts.index(groups[0])
+        new_group = [dict(base, weight=group_weight / k, part=j + 1, of=k) for j in range(k)]
+        parts = parts[:first] + new_group + [p for p in parts[first:] if p["title"] != base["title"]]
+    budgets = rescale([p["weight"] for p in parts], target_words)
+    out = []
+    for p, words in zip(parts, budgets):
+        title = p["title"]
+        if p["of"] > 1:
+            if p["part"] > 1:
+                k = p["part"] - 1
+                if lang == "zh":
+                    title += "（续）" if k == 1 else f"（续{k}）"
+                else:
+                    title += " (continued)" if k == 1 else f" (continued {k})"
+        out.append({"title": title, "main_point": p["main_point"], "words": int(words)})
+    return out
+
+
+_GENERIC_EN = [
+    ("Introduction", "Introduce the subject, why it matters and what the text will cover."),
+    ("Background", "Give the background and the context the reader needs."),
+    ("Main developments", "Describe the main developments, with concrete details and examples."),
+    ("Key examples", "Work through specific examples, cases or scenes in depth."),
+    ("Challenges", "Discuss the difficulties, conflicts or open questions."),
+    ("Wider impact", "Explain the wider effects and what they mean."),
+    ("Looking ahead", "Consider what comes next and the possible futures."),
+    ("Conclusion", "Draw the threads together and close the text."),
+]
+_GENERIC_ZH = [
+    ("引言", "介绍主题、它的重要性以及全文要讲的内容。"),
+    ("背景", "交代读者需要了解的背景与来龙去脉。"),
+    ("主要发展", "叙述主要的发展过程，给出具体细节和例子。"),
+    ("典型事例", "深入讲述具体的事例、案例或场景。"),
+    ("困难与挑战", "讨论其中的困难、冲突或悬而未决的问题。"),
+    ("更广泛的影响", "说明更广泛的影响及其意义。"),
+    ("展望", "思考接下来的发展和可能的未来。"),
+    ("结语", "总结全文，收束全篇。"),
+]
+
+
+def generic_outline(n_sections: int, lang: str = "en") -> list[dict[str, Any]]:
+    """A deterministic outline of `n_sections` sections (no budgets), for the fallback plan."""
+    base = _GENERIC_ZH if lang == "zh" else _GENERIC_EN
+    if n_sections <= 1:
+        return [{"title": base[0][0], "main_point": base[0][1]}]
+    if n_sections <= len(base):
+        picks = [base[0]] + base[1 : n_sections - 1] + [base[-1]]
+        picks = picks[:n_sections]
+        return [{"title": t, "main_point": p} for t, p in picks]
+    middle = base[1:-1]
+    out = [{"title": base[0][0], "main_point": base[0][1]}]
+    n_mid = n_sections - 2
+    for j in range(n_mid):
+        t, p = middle[j * len(middle) // n_mid]
+        part = sum(1 for k in range(j) if middle[k * len(middle) // n_mid][0] == t) + 1
+        out.append({"title": f"{t} {part}" if lang != "zh" else f"{t}（{part}）", "main_point": p})
+    out.append({"title": base[-1][0], "main_point": base[-1][1]})
+    return out
+
+
+def fallback_plan(target_words: int, n_sections: int, lang: str = "en") -> dict[str, Any]:
+    """The deterministic plan value used when the model never produced valid JSON."""
+    outline = generic_outline(n_sections, lang)
+    budgets = rescale([1.0] * len(outline), target_words)
+    return {"sections": [dict(s, words=w) for s, w in zip(outline, budgets)]}
+
+
+def plan_schema(n_sections: int, exact: bool = False) -> dict[str, Any]:
+    """The plan schema bounded to `n_sections` items; `exact` also sets minItems (for backends whose
+    constrained decoding enforces it: a weak model then cannot stop short)."""
+    schema = load_schema(SCHEMA)
+    schema["properties"]["sections"]["maxItems"] = max(1, n_sections)
+    if exact:
+        schema["properties"]["sections"]["minItems"] = max(1, n_sections)
+    return schema
+
+
+async def make_plan(
+    model: ChatModel,
+    instruction: str,
+    target_words: int,
+    n_sections: int,
+    *,
+    lang: str = "en",
+    seed: int | None = 0,
+    temperature: float = 0.5,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Ask the model for an outline; return (sections, meta). Never raises on bad JSON."""
+    per_section = max(1, round(target_words / n_sections))
+    messages = render_messages(
+        PROMPT, lang, instruction=instruction, n_sections=n_sections, target_words=target_words, per_section=per_section
+    )
+    # Room for n sections of JSON: ~60 tokens each for a short title and one sentence.
+    max_tokens = min(64 + 110 * n_sections, max(256, (model.n_ctx * 3) // 4))
+    exact = bool(getattr(model.backend, "supports_json_schema", False))
+    params = GenParams(
+        max_tokens=max_tokens, temperature=temperature, top_p=0.95, seed=seed, json_schema=plan_schema(n_sections, exact)
+    )
+    completion = await model.complete(
+        messages, params, fallback=lambda: fallback_plan(target_words, n_sections, lang), tag="plan"
+    )
+    raw = (completion.parsed or {}).get("sections", []) if isinstance(completion.parsed, dict) else []
+    sections = normalize_plan(raw, target_words, n_sections, lang)
+    meta = {
+        "fallback": bool(completion.fallback),
+        "model_sections": len(raw),
+        "sections": len(sections),
+        "repairs": completion.meta.get("repairs", 0),
+        "usage": {"prompt_tokens": completion.usage.prompt_tokens, "completion_tokens": completion.usage.completion_tokens},
+        "cached": completion.cached,
+        "latency_s": round(completion.latency_s, 3),
+        "raw": raw,
+    }
+    return sections, meta

@@ -1,0 +1,124 @@
+"""Progress display for a manuscript run, on stderr: section i/n, words so far vs target, tokens/s,
+ETA. A live rich bar on a terminal; one plain line per finished section otherwise (logs, CI)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+
+def _fmt_eta(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "?"
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"
+
+
+class _EtaColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"ETA {task.fields.get('eta', '?')}", style="cyan")
+
+
+class RunProgress:
+    """Receives pipeline events (plan_start, plan_done, section_start, call, section_done)."""
+
+    def __init__(self, target_words: int, console: Console | None = None, start_words: int = 0):
+        self.console = console or Console(file=sys.stderr)
+        self.target = max(1, target_words)
+        self.words = start_words
+        self.section = "-"
+        self.tokens = 0
+        self.gen_seconds = 0.0
+        self.started = time.monotonic()
+        self.words_at_start = start_words
+        self.live = self.console.is_terminal
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def __enter__(self) -> "RunProgress":
+        if self.live:
+            self._progress = Progress(
+                TextColumn("[bold]section {task.fields[section]}"),
+                BarColumn(),
+                TextColumn("{task.completed:,.0f}/{task.total:,.0f} words"),
+                TextColumn("{task.fields[tps]} tok/s"),
+                _EtaColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=False,
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task("writing", total=self.target, completed=self.words,
+                                                 section=self.section, tps="-", eta="?")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+            self._progress = None
+
+    # -- figures -------------------------------------------------------------------------------
+    def tokens_per_s(self) -> float | None:
+        return self.tokens / self.gen_seconds if self.gen_seconds > 0 else None
+
+    def eta_s(self) -> float | None:
+        done = self.words - self.words_at_start
+        elapsed = time.monotonic() - self.started
+        if done <= 0 or elapsed <= 0:
+            return None
+        return max(0.0, (self.target - self.words) / (done / elapsed))
+
+    # -- events --------------------------------------------------------------------------------
+    def event(self, kind: str, **d: Any) -> None:
+        try:
+            self._event(kind, d)
+        except Exception:  # a display must never break a run
+            pass
+
+    def _event(self, kind: str, d: dict[str, Any]) -> None:
+        if kind == "plan_start":
+            self._line(f"planning {d.get('sections')} sections…")
+        elif kind == "plan_done":
+            note = " (fallback outline: the model's plan did not validate)" if d.get("fallback") else ""
+            self._line(f"plan: {d.get('sections')} sections{note}")
+        elif kind == "section_start":
+            self.section = f"{d['index'] + 1}/{d['n_sections']}"
+        elif kind == "call":
+            if not d.get("cached"):
+                self.tokens += int(d.get("completion_tokens") or 0)
+                self.gen_seconds += float(d.get("latency_s") or 0.0)
+            self.words = int(d.get("words_so_far", self.words))
+        elif kind == "section_done":
+            self.words = int(d.get("words_so_far", self.words))
+            if not self.live:
+                tps = self.tokens_per_s()
+                self._line(
+                    f"section {d['index'] + 1}/{d['n_sections']} \"{d.get('title', '')}\": {d.get('words')} words "
+                    f"(budget {d.get('budget')}); {self.words:,}/{self.target:,} words; "
+                    f"{'-' if tps is None else f'{tps:.0f}'} tok/s; ETA {_fmt_eta(self.eta_s())}"
+                )
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if self._progress is None:
+            return
+        tps = self.tokens_per_s()
+        self._progress.update(
+            self._task, completed=min(self.words, self.target), section=self.section,
+            tps="-" if tps is None else f"{tps:.0f}", eta=_fmt_eta(self.eta_s()),
+        )
+
+    def _line(self, text: str) -> None:
+        if self._progress is not None:
+            self._progress.console.print(text)
+        else:
+            self.console.print(text, markup=False, highlight=False)

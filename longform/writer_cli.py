@@ -1,0 +1,280 @@
+"""`writer`: write one manuscript with a method (direct, agentwrite) and any model.
+
+    writer "Write a 10000-word history of tea" --words 10000 --out out/tea
+    writer --prompt-file prompt.txt --words 5000 --method agentwrite --model openai:gpt-4o-mini --out out/x
+    echo "..." | writer - --words 2000 --out out/y
+    writer --out out/tea --resume          # continue a killed or interrupted run
+
+The output folder gets manuscript.md (YAML front matter), plan.json, run.json, calls.jsonl and
+checkpoint.sqlite. Bad input is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import re
+import shlex
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from longform import __version__
+from longform import run_record as rr
+from longform.cli_support import ArgumentParser, guarded
+from longform.errors import UserError
+from longform.llm import load_model
+from longform.llm_args import add_model_args, llm_config_from_args
+from longform.progress import RunProgress
+from longform.scores import length_score
+from longform.text import count_words, detect_language
+
+METHODS = ("direct", "agentwrite")
+MAX_WORDS = 100_000
+
+
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(
+        prog="writer",
+        description="Write a long manuscript (10,000+ words) with any model. Bad input exits 2.",
+    )
+    p.add_argument("prompt", nargs="?", help="the writing instruction; '-' reads it from stdin")
+    p.add_argument("--prompt-file", metavar="F", help="read the instruction from file F")
+    p.add_argument("--words", type=int, default=None,
+                   help=f"target length in words (CJK characters count one each); 1..{MAX_WORDS:,}. "
+                   "Default: the number in the prompt ('a 2000-word ...', '2000字')")
+    p.add_argument("--method", choices=METHODS, default=None, help="direct (one call, the baseline) or agentwrite "
+                   "(plan, then write section by section); default agentwrite")
+    add_model_args(p)
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (must be empty, or use --resume/--force)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--resume", action="store_true", help="continue the run in DIR where it stopped")
+    g.add_argument("--force", action="store_true", help="delete the run files already in DIR and start over")
+    p.add_argument("--seed", type=int, default=None, help="base seed for every call (default 0)")
+    p.add_argument("--section-words", type=int, default=None,
+                   help="agentwrite: about how many words one section should have (default 400)")
+    return p
+
+
+_WORDS_IN_PROMPT = re.compile(r"(\d[\d,]*)\s*(?:-|\s)?\s*(?:words?\b|字)", re.I)
+
+
+def words_from_prompt(prompt: str) -> int | None:
+    m = _WORDS_IN_PROMPT.search(prompt)
+    if not m:
+        return None
+    try:
+        return int(m.group(1).replace(",", ""))
+    except ValueError:
+        return None
+
+
+def read_prompt(args: Any) -> str | None:
+    if args.prompt is not None and args.prompt_file is not None:
+        raise UserError("give the prompt either as an argument or with --prompt-file, not both")
+    if args.prompt_file is not None:
+        try:
+            return Path(args.prompt_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot read --prompt-file {args.prompt_file}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+    if args.prompt == "-":
+        return sys.stdin.read()
+    return args.prompt
+
+
+def check_words(words: int | None) -> int:
+    if words is None:
+        raise UserError("no target length: pass --words N (or say 'a N-word ...' in the prompt)")
+    if words <= 0:
+        raise UserError(f"--words must be a positive number of words, got {words}")
+    if words > MAX_WORDS:
+        raise UserError(f"--words {words:,} is more than this tool writes ({MAX_WORDS:,} at most)")
+    return words
+
+
+def prepare_out_dir(out: Path, *, resume: bool, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create --out {out}: {exc.strerror}") from None
+    probe = out / f".writer-probe-{os.getpid()}"
+    try:
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"--out {out} is not writable: {exc.strerror}") from None
+    if resume:
+        return
+    if any(out.iterdir()):
+        if not force:
+            raise UserError(f"--out {out} is not empty; add --resume to continue its run or --force to start over")
+        rr.wipe_run(out)
+
+
+def resume_command(out: Path) -> str:
+    return f"writer --out {shlex.quote(str(out))} --resume"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run_record(args: Any, instruction: str, words: int, method: str, seed: int, section_words: int) -> dict[str, Any]:
+    return {
+        "run_id": uuid.uuid4().hex,
+        "status": "running",
+        "longform_version": __version__,
+        "method": method,
+        "instruction": instruction,
+        "language": detect_language(instruction),
+        "target_words": words,
+        "seed": seed,
+        "model": {"spec": args.model, "base_url": args.base_url, "n_ctx": args.n_ctx},
+        "settings": {"section_words": section_words},
+        "command": {"cache": args.cache, "no_cache": args.no_cache},
+        "started_at": _now(),
+        "sessions": [],
+    }
+
+
+async def _write(args: Any, out: Path, record: dict[str, Any], resume: bool, state: dict[str, Any]) -> dict[str, Any]:
+    from longform.pipelines import agentwrite, direct
+
+    cfg = llm_config_from_args(args, call_log_path=str(out / rr.CALLS))
+    model = load_model(cfg)
+    record["model"]["describe"] = model.describe()
+    session = {"started_at": _now(), "resume": resume, "status": "running"}
+    record.setdefault("sessions", []).append(session)
+    record["status"] = "running"
+    rr.write_run(out, record)
+    state["record"], state["session"] = record, session
+    t0 = time.monotonic()
+    method = record["method"]
+    with RunProgress(record["target_words"]) as progress:
+        try:
+            if method == "direct":
+                result = await direct.run(
+                    model, record["instruction"], record["target_words"], seed=record["seed"],
+                    checkpoint_path=out / rr.CHECKPOINT, thread_id=record["run_id"], resume=resume, progress=progress,
+                )
+            else:
+                settings = agentwrite.AgentWriteSettings(section_words=record["settings"]["section_words"])
+                record["settings"]["agentwrite"] = settings.to_dict()
+                result = await agentwrite.run(
+                    model, record["instruction"], record["target_words"], seed=record["seed"],
+                    checkpoint_path=out / rr.CHECKPOINT, thread_id=record["run_id"], resume=resume,
+                    settings=settings, progress=progress,
+                )
+        finally:
+            session["elapsed_s"] = round(time.monotonic() - t0, 3)
+            session["backend_calls"] = model.calls
+            session["cache_hits"] = model.cache_hits
+            session["backend_usage"] = dataclasses.asdict(model.usage)
+            await model.aclose()
+    s_l = round(length_score(record["target_words"], result.words), 2)
+    meta = rr.manuscript_meta(
+        method=method, model=record["model"]["describe"].get("model", args.model), instruction=record["instruction"],
+        target_words=record["target_words"], words=result.words, lang=result.lang, seed=record["seed"],
+    )
+    if result.plan:
+        rr.write_plan(out, result.plan, result.plan_meta, record["target_words"])
+    rr.write_manuscript(out, result.text, meta)
+    session["status"] = "done"
+    session["ended_at"] = _now()
+    record.update(
+        status="done",
+        finished_at=_now(),
+        words=result.words,
+        length_score=s_l,
+        usage=result.usage,
+        prompt_tokens_per_word=round(result.usage.get("prompt_tokens", 0) / max(1, result.words), 4),
+        plan_fallback=bool(result.plan_meta.get("fallback", False)) if result.plan else None,
+        sections=result.sections,
+        elapsed_s=round(sum(s.get("elapsed_s", 0.0) for s in record["sessions"]), 3),
+    )
+    rr.write_run(out, record)
+    return record
+
+
+@guarded
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = Path(args.out)
+    if args.section_words is not None and not 50 <= args.section_words <= 5000:
+        raise UserError(f"--section-words must be between 50 and 5000, got {args.section_words}")
+    prompt = read_prompt(args)
+    if args.resume:
+        record = rr.read_run(out) if out.is_dir() else None
+        if record is None:
+            raise UserError(f"no run to resume in {out} (no {rr.RUN}); start one without --resume")
+        if prompt is not None and prompt.strip() and prompt.strip() != record["instruction"]:
+            raise UserError(f"the prompt differs from the run in {out}; resume without a prompt, or use --force")
+        for flag, key in (("words", "target_words"), ("method", "method"), ("seed", "seed")):
+            given = getattr(args, flag)
+            if given is not None and given != record[key]:
+                raise UserError(f"--{flag} {given} differs from the run in {out} ({record[key]}); resume without it")
+        if record.get("status") == "done":
+            print(f"nothing to resume: {out} holds a finished run ({record.get('words')} words); "
+                  "use --force to write it again", file=sys.stderr)
+            return 0
+        prepare_out_dir(out, resume=True, force=False)
+        # The model flags are not stored as secrets; reuse the run's model unless given again.
+        if args.model == "embedded" and record["model"].get("spec") not in (None, "embedded"):
+            args.model = record["model"]["spec"]
+        args.base_url = args.base_url or record["model"].get("base_url")
+        args.n_ctx = args.n_ctx or record["model"].get("n_ctx")
+        resume = True
+    else:
+        if prompt is None:
+            raise UserError("no prompt: give the instruction as an argument, with --prompt-file F, or '-' for stdin")
+        instruction = prompt.strip()
+        if not instruction:
+            raise UserError("the prompt is empty; give a writing instruction")
+        words = check_words(args.words if args.words is not None else words_from_prompt(instruction))
+        prepare_out_dir(out, resume=False, force=args.force)
+        record = new_run_record(
+            args, instruction, words, args.method or "agentwrite", 0 if args.seed is None else args.seed,
+            args.section_words or 400,
+        )
+        resume = False
+    state: dict[str, Any] = {}
+    try:
+        record = asyncio.run(_write(args, out, record, resume, state))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        _mark(out, state, "interrupted")
+        print(f"interrupted; the finished steps are saved. Resume with: {resume_command(out)}", file=sys.stderr)
+        return 130
+    except BaseException:
+        _mark(out, state, "failed")
+        raise
+    print(str(out / rr.MANUSCRIPT))
+    print(
+        f"wrote {out / rr.MANUSCRIPT}: {record['words']:,} words (target {record['target_words']:,}, "
+        f"S_l {record['length_score']:.1f}) with {record['method']} in {record['elapsed_s']:.0f}s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _mark(out: Path, state: dict[str, Any], status: str) -> None:
+    record, session = state.get("record"), state.get("session")
+    if not record:
+        return
+    try:
+        record["status"] = status
+        if session is not None:
+            session["status"] = status
+            session["ended_at"] = _now()
+        rr.write_run(out, record)
+    except Exception:
+        pass
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

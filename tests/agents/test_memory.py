@@ -1,0 +1,31 @@
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fakes import prose
+from longform.agents import memory
+from longform.text import count_words
+
+
+def test_memory_stays_flat_as_sections_accumulate():
+    mem = memory.empty_memory()
+    sizes = []
+    for i in range(40):
+        mem = memory.remember(mem, f"Section {i}", prose(400), keep_sections=3, digest_words=40, tail_len=120)
+        sizes.append(count_words(memory.summary_text(mem)) + count_words(mem["tail"]))
+    assert len(mem["digests"]) == 3
+    assert max(sizes) <= 3 * (40 + 4) + 120
+    assert sizes[-1] <= sizes[5] + 10  # no growth with the manuscript
+
+
+def test_digest_has_title_first_and_last_sentence():
+    text = "It began in spring. Then many things happened. It ended in winter."
+    d = memory.digest("Seasons", text)
+    assert d.startswith("Seasons: It began in spring.") and "It ended in winter." in d
+
+
+def test_tail_is_end_of_last_section():
+    mem = memory.remember(memory.empty_memory(), "A", prose(300, start=0))
+    assert mem["tail"].endswith("w299.")
+    assert count_words(mem["tail"]) <= memory.DEFAULT_TAIL_WORDS

@@ -1,0 +1,79 @@
+import asyncio
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pytest
+
+from fakes import ScriptedFakeBackend, fake_model, plan_json
+from longform.agents import planner
+
+
+@pytest.mark.parametrize("weights,total", [([1, 1, 1], 1000), ([3, 1], 7), ([0.2, 5, 1e6], 10000), ([0, 0], 5), ([1] * 7, 100)])
+def test_rescale_sums_exactly(weights, total):
+    out = planner.rescale(weights, total)
+    assert sum(out) == total
+    assert len(out) == len(weights)
+    assert all(x >= 0 for x in out)
+
+
+def test_section_count_bounds():
+    assert planner.section_count(100, 400) == 1
+    assert planner.section_count(10000, 400) == 25
+    assert planner.section_count(100000, 400, max_sections=200) == 200
+
+
+def test_normalize_splits_too_few_and_budgets_sum():
+    raw = [{"title": "Origins", "main_point": "Where it began.", "words": 100},
+           {"title": "Empire", "main_point": "The height.", "words": 5000}]
+    plan = planner.normalize_plan(raw, 2000, 5)
+    assert len(plan) == 5
+    assert sum(s["words"] for s in plan) == 2000
+    titles = [s["title"] for s in plan]
+    assert len(set(titles)) == 5  # split parts get distinct titles
+    assert titles[0] == "Origins"
+    # one absurd budget does not starve the others: at most ~3/4 of the target in one title group
+    assert min(s["words"] for s in plan) >= 150
+
+
+def test_normalize_drops_duplicates_and_empties_and_cuts_extra():
+    raw = [{"title": "A", "main_point": "a", "words": 1}, {"title": "a", "main_point": "dup", "words": 1},
+           {"title": "  ", "main_point": "x", "words": 1}, {"title": "B", "main_point": "", "words": -3},
+           {"title": "C", "main_point": "c", "words": 1}, {"title": "D", "main_point": "d", "words": 1}]
+    plan = planner.normalize_plan(raw, 900, 3)
+    assert [s["title"] for s in plan] == ["A", "B", "C"]
+    assert plan[1]["main_point"] == "B"  # empty point falls back to the title
+    assert sum(s["words"] for s in plan) == 900
+
+
+def test_normalize_with_nothing_uses_generic_outline():
+    plan = planner.normalize_plan([], 3000, 6, lang="zh")
+    assert len(plan) == 6 and sum(s["words"] for s in plan) == 3000
+    assert plan[0]["title"] == "引言"
+
+
+def test_fallback_plan_is_deterministic_and_valid():
+    a, b = planner.fallback_plan(10000, 25), planner.fallback_plan(10000, 25)
+    assert a == b
+    assert len(a["sections"]) == 25 and sum(s["words"] for s in a["sections"]) == 10000
+    assert len({s["title"] for s in a["sections"]}) == 25
+
+
+def test_make_plan_uses_model_outline(tmp_path):
+    backend = ScriptedFakeBackend([plan_json(["One", "Two", "Three"], 333)])
+    sections, meta = asyncio.run(planner.make_plan(fake_model(backend), "Write about tea.", 1000, 3, seed=1))
+    assert [s["title"] for s in sections] == ["One", "Two", "Three"]
+    assert sum(s["words"] for s in sections) == 1000
+    assert meta["fallback"] is False and meta["model_sections"] == 3
+    # the schema bounds the section count
+    assert backend.requests[0][1].json_schema["properties"]["sections"]["maxItems"] == 3
+
+
+def test_make_plan_falls_back_on_bad_json(tmp_path):
+    backend = ScriptedFakeBackend(["not json", "still not", "{\"sections\": 5}"])
+    log = tmp_path / "calls.jsonl"
+    sections, meta = asyncio.run(planner.make_plan(fake_model(backend, str(log)), "Write about tea.", 2000, 4))
+    assert meta["fallback"] is True
+    assert len(sections) == 4 and sum(s["words"] for s in sections) == 2000
+    assert "structured_fallback" in log.read_text()
