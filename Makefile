@@ -23,6 +23,10 @@ write:  ## write one manuscript with the embedded default model
 	$(BIN)/writer "Write a 2000-word guide to brewing green tea at home, from choosing leaves to the second infusion." \
 		--words 2000 --method agentwrite --out out/example --force
 
+.PHONY: dataset
+dataset:  ## build the default dataset (configs/dataset/default.yaml) with the embedded model; resumable
+	$(BIN)/longform dataset build --config configs/dataset/default.yaml
+
 bench:  ## benchmarks: each prints its figure, as a ratio to a baseline measured in the same run
 	$(BIN)/python bench/llm_overhead.py
 

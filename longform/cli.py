@@ -13,6 +13,7 @@ import sys
 from longform import __version__
 from longform.cli_support import ArgumentParser, guarded
 from longform.commands import chat
+from longform.commands import dataset
 
 
 def build_parser() -> ArgumentParser:
@@ -20,6 +21,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--version", action="version", version=f"longform {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     chat.add_parser(sub)
+    dataset.add_parser(sub)
     return parser
 
 
