@@ -32,7 +32,7 @@ class RunProgress:
     """Receives pipeline events (plan_start, plan_done, section_start, call, section_done)."""
 
     def __init__(self, target_words: int, console: Console | None = None, start_words: int = 0):
-        self.console = console or Console(file=sys.stderr)
+        self.console = console or Console(file=sys.stderr, soft_wrap=True)
         self.target = max(1, target_words)
         self.words = start_words
         self.section = "-"
