@@ -85,17 +85,17 @@ _W = r"(?:english\s+)?words?"
 _EN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("range", re.compile(rf"between\s+{_NUM}\s*(?:{_W}\s+)?and\s+{_NUM}\s*-?\s*{_W}", re.IGNORECASE)),
     ("range", re.compile(rf"{_NUM}\s*(?:-|–|—|~|to)\s*{_NUM}\s*-?\s*{_W}", re.IGNORECASE)),
-    ("at_least", re.compile(rf"(?:at\s+least|no\s+(?:fewer|less)\s+than|not\s+(?:fewer|less)\s+than|a\s+minimum\s+of|minimum\s+of|more\s+than|over)\s+{_NUM}\s*-?\s*{_W}", re.IGNORECASE)),
+    ("at_least", re.compile(rf"(?:at\s+least|no\s+(?:fewer|less)\s+than|not\s+(?:fewer|less)\s+than|a\s+minimum\s+of|minimum\s+of|(?<!no\s)(?<!not\s)more\s+than|(?<!no\s)(?<!not\s)over)\s+{_NUM}\s*-?\s*{_W}", re.IGNORECASE)),
     ("at_least", re.compile(rf"{_NUM}\s*\+?\s*{_W}\s+or\s+more", re.IGNORECASE)),
-    ("at_most", re.compile(rf"(?:at\s+most|no\s+more\s+than|not\s+more\s+than|not\s+exceed(?:ing)?|a\s+maximum\s+of|maximum\s+of|up\s+to|under|fewer\s+than|less\s+than|within)\s+{_NUM}\s*-?\s*{_W}", re.IGNORECASE)),
+    ("at_most", re.compile(rf"(?:at\s+most|no\s+more\s+than|not\s+more\s+than|not\s+exceed(?:ing)?|a\s+maximum\s+of|maximum\s+of|up\s+to|under|(?<!no\s)(?<!not\s)fewer\s+than|(?<!no\s)(?<!not\s)less\s+than|within)\s+{_NUM}\s*-?\s*{_W}", re.IGNORECASE)),
     ("at_most", re.compile(rf"{_NUM}\s*{_W}\s+or\s+(?:fewer|less)", re.IGNORECASE)),
     ("about", re.compile(rf"{_NUM}\s*-?\s*{_W}", re.IGNORECASE)),
 ]
 _ZH_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("range", re.compile(rf"{_NUM}\s*字?\s*(?:-|–|—|~|～|到|至)\s*{_NUM}\s*字")),
-    ("at_least", re.compile(rf"(?:不少于|不低于|至少|最少|不得少于|超过|多于)\s*{_NUM}\s*字")),
+    ("at_least", re.compile(rf"(?:不少于|不低于|至少|最少|不得少于|(?<![不得])超过|(?<!不)多于)\s*{_NUM}\s*字")),
     ("at_least", re.compile(rf"{_NUM}\s*字以上")),
-    ("at_most", re.compile(rf"(?:不超过|不多于|不得超过|最多|至多|少于)\s*{_NUM}\s*字(?!左右)")),
+    ("at_most", re.compile(rf"(?:不超过|不多于|不得超过|最多|至多|(?<![不得])少于)\s*{_NUM}\s*字(?!左右)")),
     ("at_most", re.compile(rf"{_NUM}\s*字(?:以内|以下|之内)")),
     ("about", re.compile(rf"{_NUM}\s*字")),
 ]

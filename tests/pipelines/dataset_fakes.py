@@ -4,6 +4,7 @@ prose requests with text of a chosen length. NOT a model: control flow only."""
 from __future__ import annotations
 
 import json
+import zlib
 import re
 from typing import Any
 
@@ -49,10 +50,10 @@ def answer(length_for: Any = None):  # noqa: ANN201
         if params.json_schema is not None:
             return json.dumps({"sections": [{"title": "Part one", "main_point": "the story", "words": 100}]})
         text = " ".join(m["content"] for m in messages)
-        m = re.search(r"(\d+) words", text)
+        m = re.search(r"(\d+) words", text) or re.search(r"(\d+)\s*字", text)
         target = int(m.group(1)) if m else 200
         n = length_for(messages, params, target) if length_for else target
-        return prose(n, salt=(params.seed or 0) + len(text))
+        return prose(n, salt=zlib.crc32(text.encode()) * 31 + (params.seed or 0))
 
     return step
 
@@ -60,3 +61,23 @@ def answer(length_for: Any = None):  # noqa: ANN201
 def fake_model(step: Any, *, n_ctx: int = 4096, retries: int = 1) -> ChatModel:
     backend = ScriptedFakeBackend([step], n_ctx=n_ctx, repeat_last=True)
     return ChatModel(backend, cache=None, retry=RetryPolicy(max_attempts=retries, initial_wait_s=0.01, max_wait_s=0.02))
+
+
+def without_timings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with every `latency_s` removed from their JSON columns (timings differ run to run)."""
+
+    def strip(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: strip(x) for k, x in v.items() if k != "latency_s"}
+        if isinstance(v, list):
+            return [strip(x) for x in v]
+        return v
+
+    out = []
+    for r in rows:
+        r = dict(r)
+        for k in ("usage", "candidates"):
+            if isinstance(r.get(k), str):
+                r[k] = strip(json.loads(r[k]))
+        out.append(r)
+    return out
