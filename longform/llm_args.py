@@ -13,6 +13,8 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--model", default="embedded", help=f"model spec: {SPEC_HELP} (default: embedded)")
     g.add_argument("--base-url", default=None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
     g.add_argument("--n-ctx", type=int, default=None, help="context window in tokens (default 8192)")
+    g.add_argument("--threads", type=int, default=None,
+                   help="embedded model: CPU threads (default: all cores; 1 is much faster on a busy machine)")
     g.add_argument("--concurrency", type=int, default=None, help="model calls in flight at once")
     g.add_argument("--timeout", type=float, default=600.0, help="seconds before one call is abandoned and retried")
     g.add_argument("--retries", type=int, default=6, help="attempts per call on transient faults (429, 5xx, timeouts)")
@@ -29,6 +31,7 @@ def llm_config_from_args(args: argparse.Namespace, call_log_path: str | None = N
         model=args.model,
         base_url=args.base_url,
         n_ctx=args.n_ctx,
+        n_threads=args.threads,
         max_concurrency=args.concurrency,
         timeout_s=args.timeout,
         cache_path=args.cache,

@@ -55,8 +55,6 @@ def build_parser() -> ArgumentParser:
     g.add_argument("--resume", action="store_true", help="continue the run in DIR where it stopped")
     g.add_argument("--force", action="store_true", help="delete the run files already in DIR and start over")
     p.add_argument("--seed", type=int, default=None, help="base seed for every call (default 0)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="embedded model: CPU threads (default: all cores; 1 is much faster on a busy machine)")
     p.add_argument("--section-words", type=int, default=None,
                    help="agentwrite: about how many words one section should have (default 400)")
     return p
@@ -119,29 +117,6 @@ def prepare_out_dir(out: Path, *, resume: bool, force: bool) -> None:
         rr.wipe_run(out)
 
 
-def load_writer_model(cfg: Any, threads: int | None = None) -> Any:
-    """`load_model(cfg)`, except that `threads` sets the embedded backend's CPU threads.
-
-    LLMConfig has no thread count yet; on an oversubscribed machine llama.cpp with one thread per
-    core spins at its barriers and runs several times slower than with one thread.
-    """
-    if threads is None:
-        return load_model(cfg)
-    from longform.llm import ChatModel, default_cache_path, parse_spec
-    from longform.llm.cache import RequestCache
-    from longform.llm.call_log import CallLog
-
-    spec = parse_spec(cfg.model)
-    if spec.kind != "embedded":
-        return load_model(cfg)
-    from longform.llm.embedded import EmbeddedBackend
-
-    backend = EmbeddedBackend(spec.name or None, n_ctx=cfg.n_ctx, n_threads=threads)
-    cache = None if cfg.no_cache else RequestCache(cfg.cache_path or default_cache_path())
-    call_log = CallLog(cfg.call_log_path) if cfg.call_log_path else None
-    return ChatModel(backend, cache=cache, call_log=call_log, max_concurrency=cfg.max_concurrency, retry=cfg.retry)
-
-
 def resume_command(out: Path) -> str:
     return f"writer --out {shlex.quote(str(out))} --resume"
 
@@ -172,7 +147,7 @@ async def _write(args: Any, out: Path, record: dict[str, Any], resume: bool, sta
     from longform.pipelines import agentwrite, direct
 
     cfg = llm_config_from_args(args, call_log_path=str(out / rr.CALLS))
-    model = load_writer_model(cfg, args.threads)
+    model = load_model(cfg)
     record["model"]["describe"] = model.describe()
     session = {"started_at": _now(), "resume": resume, "status": "running"}
     record.setdefault("sessions", []).append(session)
@@ -231,8 +206,6 @@ async def _write(args: Any, out: Path, record: dict[str, Any], resume: bool, sta
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = Path(args.out)
-    if args.threads is not None and not 1 <= args.threads <= 256:
-        raise UserError(f"--threads must be between 1 and 256, got {args.threads}")
     if args.section_words is not None and not 50 <= args.section_words <= 5000:
         raise UserError(f"--section-words must be between 50 and 5000, got {args.section_words}")
     prompt = read_prompt(args)

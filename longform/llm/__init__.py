@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from longform.errors import UserError
 from longform.llm.backend import Backend
 from longform.llm.cache import RequestCache
 from longform.llm.call_log import CallLog
@@ -44,6 +45,7 @@ class LLMConfig:
     model: str = field(default="embedded", metadata={"help": "Model spec: embedded, openai:<m>, litellm:<p/m>, vllm:<path>."})
     base_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible server URL (vllm serve, llama_cpp.server)."})
     n_ctx: int | None = field(default=None, metadata={"help": "Context window in tokens; default 8192 (the embedded model's)."})
+    n_threads: int | None = field(default=None, metadata={"help": "embedded: CPU threads (default all cores; 1 on a busy machine)."})
     max_concurrency: int | None = field(default=None, metadata={"help": "Calls in flight at once; default per backend."})
     timeout_s: float = field(default=600.0, metadata={"help": "Seconds before one remote call is abandoned and retried."})
     cache_path: str | None = field(default=None, metadata={"help": "SQLite request cache; default ~/.cache/longform."})
@@ -55,13 +57,13 @@ class LLMConfig:
 def make_backend(config: LLMConfig) -> Backend:
     spec: ModelSpec = parse_spec(config.model)
     if config.n_ctx is not None and config.n_ctx < 256:
-        from longform.errors import UserError
-
         raise UserError(f"--n-ctx must be at least 256 tokens, got {config.n_ctx}")
+    if config.n_threads is not None and not 1 <= config.n_threads <= 256:
+        raise UserError(f"--threads must be between 1 and 256, got {config.n_threads}")
     if spec.kind == "embedded":
         from longform.llm.embedded import EmbeddedBackend
 
-        return EmbeddedBackend(spec.name or None, n_ctx=config.n_ctx)
+        return EmbeddedBackend(spec.name or None, n_ctx=config.n_ctx, n_threads=config.n_threads)
     if spec.kind == "openai":
         from longform.llm.openai_compat import OpenAIBackend
 
