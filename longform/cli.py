@@ -12,8 +12,7 @@ import sys
 
 from longform import __version__
 from longform.cli_support import ArgumentParser, guarded
-from longform.commands import chat
-from longform.commands import dataset
+from longform.commands import chat, dataset
 
 
 def build_parser() -> ArgumentParser:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from longform.errors import StructuredOutputError
 from longform.llm.backend import Backend

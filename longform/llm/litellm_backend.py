@@ -6,9 +6,9 @@ from typing import Any
 
 from longform.errors import ModelError, UserError
 from longform.llm.backend import Backend
-from longform.llm.openai_compat import DEFAULT_REMOTE_N_CTX
+from longform.llm.openai_compat import DEFAULT_REMOTE_N_CTX, chat_request, completion_from_response
 from longform.llm.retry import TransientError
-from longform.llm.types import GenParams, Message, RawCompletion, Usage
+from longform.llm.types import GenParams, Message, RawCompletion
 
 
 class LiteLLMBackend(Backend):
@@ -36,22 +36,9 @@ class LiteLLMBackend(Backend):
     async def generate(self, messages: list[Message], params: GenParams) -> RawCompletion:
         import litellm
 
-        kwargs: dict[str, Any] = dict(
-            model=self.model,
-            messages=list(messages),
-            max_tokens=params.max_tokens,
-            temperature=params.temperature,
-            top_p=params.top_p,
-            timeout=self.timeout_s,
-            num_retries=0,
-        )
+        kwargs = chat_request(self.model, messages, params) | {"timeout": self.timeout_s, "num_retries": 0}
         if self.base_url:
-            kwargs["api_base"] = self.base_url
-            kwargs.setdefault("api_key", "not-needed")
-        if params.seed is not None:
-            kwargs["seed"] = params.seed
-        if params.stop:
-            kwargs["stop"] = list(params.stop)
+            kwargs |= {"api_base": self.base_url, "api_key": "not-needed"}
         if params.json_schema is not None:
             kwargs["response_format"] = {"type": "json_schema", "json_schema": {"name": "output", "schema": params.json_schema}}
         transient = (
@@ -70,15 +57,7 @@ class LiteLLMBackend(Backend):
             raise ModelError(f"{self.model_id}: authentication failed; check the provider's API key in the environment") from None
         except litellm.APIError as exc:
             raise ModelError(f"{self.model_id} refused the request: {str(exc).splitlines()[0][:200]}") from None
-        choices = getattr(resp, "choices", None)
-        if not choices:
-            raise TransientError("malformed response: no choices")
-        usage = getattr(resp, "usage", None)
-        return RawCompletion(
-            text=choices[0].message.content or "",
-            finish_reason=choices[0].finish_reason or "stop",
-            usage=Usage(getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0),
-        )
+        return completion_from_response(resp)
 
     def failure_hint(self, cause: BaseException) -> str:
         if self.base_url and "connect" in str(cause).lower():

@@ -67,17 +67,7 @@ class OpenAIBackend(Backend):
     async def generate(self, messages: list[Message], params: GenParams) -> RawCompletion:
         import openai
 
-        kwargs: dict[str, Any] = dict(
-            model=self.model,
-            messages=list(messages),
-            max_tokens=params.max_tokens,
-            temperature=params.temperature,
-            top_p=params.top_p,
-        )
-        if params.seed is not None:
-            kwargs["seed"] = params.seed
-        if params.stop:
-            kwargs["stop"] = list(params.stop)
+        kwargs = chat_request(self.model, messages, params)
         if params.json_schema is not None:
             kwargs["response_format"] = self._response_format(params.json_schema)
         if params.repeat_penalty is not None and self.base_url is not None:
@@ -98,15 +88,7 @@ class OpenAIBackend(Backend):
             raise TransientError(_describe(exc)) from exc
         except (json.JSONDecodeError, openai.APIResponseValidationError, UnicodeDecodeError) as exc:
             raise TransientError(f"malformed response: {exc}") from exc
-        choices = getattr(resp, "choices", None)
-        if not choices or getattr(choices[0], "message", None) is None:
-            raise TransientError(f"malformed response: {str(resp)[:120]!r}")
-        usage = getattr(resp, "usage", None)
-        return RawCompletion(
-            text=choices[0].message.content or "",
-            finish_reason=choices[0].finish_reason or "stop",
-            usage=Usage(getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0),
-        )
+        return completion_from_response(resp)
 
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
         if self._schema_style == "json_object":
@@ -129,6 +111,32 @@ class OpenAIBackend(Backend):
             except RuntimeError:  # its loop is gone
                 pass
         self._clients = {}
+
+
+def chat_request(model: str, messages: list[Message], params: GenParams) -> dict[str, Any]:
+    """The OpenAI chat-completions arguments that `params` maps to (litellm takes the same)."""
+    kwargs: dict[str, Any] = dict(
+        model=model, messages=list(messages), max_tokens=params.max_tokens, temperature=params.temperature,
+        top_p=params.top_p,
+    )
+    if params.seed is not None:
+        kwargs["seed"] = params.seed
+    if params.stop:
+        kwargs["stop"] = list(params.stop)
+    return kwargs
+
+
+def completion_from_response(resp: Any) -> RawCompletion:
+    """Read an OpenAI-shaped chat completion; a reply without a message is a transient fault."""
+    choices = getattr(resp, "choices", None)
+    if not choices or getattr(choices[0], "message", None) is None:
+        raise TransientError(f"malformed response: {str(resp)[:120]!r}")
+    usage = getattr(resp, "usage", None)
+    return RawCompletion(
+        text=choices[0].message.content or "",
+        finish_reason=choices[0].finish_reason or "stop",
+        usage=Usage(getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0),
+    )
 
 
 def _describe(exc: BaseException) -> str:

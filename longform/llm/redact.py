@@ -7,11 +7,11 @@ import re
 from typing import Any
 
 _SECRET_KEY_NAMES = re.compile(
-    r"^(.*[_-])?(api[_-]?key|private[_-]?key|authorization|auth|secret|password|passwd|bearer|token|access[_-]?token)$", re.I
+    r"^(.*[_-])?(api[_-]?key|private[_-]?key|authorization|auth|secret|password|passwd|bearer|token|access[_-]?token)$", re.IGNORECASE
 )
 _SECRET_PATTERNS = [
     re.compile(r"\bsk-[A-Za-z0-9_\-]{12,}"),
-    re.compile(r"\bBearer\s+[A-Za-z0-9._\-]{8,}", re.I),
+    re.compile(r"\bBearer\s+[A-Za-z0-9._\-]{8,}", re.IGNORECASE),
     re.compile(r"\b(hf|gsk|xai|pplx|ghp|glpat)_[A-Za-z0-9]{16,}"),
     re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"),
 ]

@@ -10,7 +10,7 @@ import jsonschema
 
 from longform.errors import UserError
 
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
 def check_schema(schema: Any) -> None:

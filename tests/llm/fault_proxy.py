@@ -44,7 +44,7 @@ class FaultProxy:
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         self._thread.start()
         return self
 
@@ -57,24 +57,14 @@ class FaultProxy:
             fault = next(self._faults)
             self.seen.append(fault)
         if fault in ("500", "429", "503"):
-            payload = b'{"error": {"message": "injected fault"}}'
-            h.send_response(int(fault))
-            h.send_header("Content-Type", "application/json")
-            h.send_header("Content-Length", str(len(payload)))
-            h.end_headers()
-            h.wfile.write(payload)
+            _reply(h, int(fault), b'{"error": {"message": "injected fault"}}')
             return
         if fault == "drop":
             h.connection.shutdown(socket.SHUT_RDWR)
             h.close_connection = True
             return
         if fault == "garbage":
-            payload = b"<html>upstream exploded{{{"
-            h.send_response(200)
-            h.send_header("Content-Type", "application/json")
-            h.send_header("Content-Length", str(len(payload)))
-            h.end_headers()
-            h.wfile.write(payload)
+            _reply(h, 200, b"<html>upstream exploded{{{")
             return
         if fault == "slow":
             time.sleep(self.slow_s)
@@ -98,3 +88,11 @@ class FaultProxy:
             pass
         finally:
             conn.close()
+
+
+def _reply(h: BaseHTTPRequestHandler, status: int, payload: bytes) -> None:
+    h.send_response(status)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", str(len(payload)))
+    h.end_headers()
+    h.wfile.write(payload)

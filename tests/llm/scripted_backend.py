@@ -5,7 +5,8 @@ It is NOT a model: end-to-end tests use the real embedded model or a real llama_
 
 from __future__ import annotations
 
-from typing import Callable, Union
+from collections.abc import Callable
+from typing import Union
 
 from longform.llm.backend import Backend
 from longform.llm.types import GenParams, Message, RawCompletion, Usage
