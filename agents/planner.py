@@ -10,6 +10,7 @@ outline, recorded as such in the plan's meta.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from longform.llm import ChatModel, GenParams
@@ -44,9 +45,19 @@ def rescale(weights: list[float], total: int) -> list[int]:
     return floors
 
 
+_LEADING_NUMBER = re.compile(r"^\s*(?:(?:section|part|chapter)\s+)?(?:\d+|[ivx]+)\s*[.):、：:-]\s*|^\s*[-*#]+\s*", re.I)
+
+
 def _clean_str(value: Any, limit: int) -> str:
     text = " ".join(str(value or "").split())
     return text[:limit].strip()
+
+
+def _clean_title(value: Any) -> str:
+    """A title without the numbering or list marks a model adds ("1. ", "Section 2: ", "- ")."""
+    text = _clean_str(value, TITLE_MAX_CHARS)
+    stripped = _LEADING_NUMBER.sub("", text, count=1).strip().strip('"*').strip()
+    return stripped or text
 
 
 def normalize_plan(
@@ -63,7 +74,7 @@ def normalize_plan(
     for s in raw_sections or []:
         if not isinstance(s, dict):
             continue
-        title = _clean_str(s.get("title"), TITLE_MAX_CHARS)
+        title = _clean_title(s.get("title"))
         point = _clean_str(s.get("main_point"), POINT_MAX_CHARS) or title
         if not title or title.lower() in seen:
             continue

@@ -154,6 +154,9 @@ async def _write(args: Any, out: Path, record: dict[str, Any], resume: bool, sta
     record["status"] = "running"
     rr.write_run(out, record)
     state["record"], state["session"] = record, session
+    if resume:
+        print(f"resuming run {record['run_id'][:8]} in {out} ({record['method']}, {record['target_words']:,} words)",
+              file=sys.stderr)
     t0 = time.monotonic()
     method = record["method"]
     with RunProgress(record["target_words"]) as progress:

@@ -1,4 +1,6 @@
-"""direct: the baseline. One call with the instruction; max_tokens as large as the window allows.
+"""direct: the baseline. One call with the instruction; max_tokens as large as the window allows,
+but never more than 4x the target's tokens: past 4x the target, S_l is 0 whatever follows, so a
+longer budget only lets a looping model burn minutes without changing the result.
 
 A LangGraph StateGraph (write -> END) with the same SQLite checkpointer as every pipeline, so
 `--resume` behaves the same for every method: a finished call is never requested again.
@@ -6,6 +8,7 @@ A LangGraph StateGraph (write -> END) with the same SQLite checkpointer as every
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -28,6 +31,8 @@ METHOD = "direct"
 PROMPT = "direct"
 RECURSION_LIMIT = 5
 WINDOW_MARGIN_TOKENS = 64
+MAX_TARGET_MULTIPLE = 4  # S_l = 0 at 4x the target
+TOKENS_PER_WORD = {"en": 1.35, "zh": 1.6}
 
 
 class DirectState(TypedDict, total=False):
@@ -48,7 +53,9 @@ def build_graph(model: ChatModel, progress: Progress | None = None, temperature:
         messages = render_messages(PROMPT, state["lang"], instruction=state["instruction"],
                                    target_words=state["target_words"])
         prompt_tokens = sum(model.count_text(m["content"]) for m in messages) + 16
-        max_tokens = max(64, model.n_ctx - prompt_tokens - WINDOW_MARGIN_TOKENS)  # the layer caps it further
+        window = model.n_ctx - prompt_tokens - WINDOW_MARGIN_TOKENS  # the layer caps it further (3/4 n_ctx)
+        ceiling = math.ceil(MAX_TARGET_MULTIPLE * state["target_words"] * TOKENS_PER_WORD.get(state["lang"], 1.4))
+        max_tokens = max(64, min(window, ceiling))
         progress.event("section_start", index=0, n_sections=1, title="(direct)", budget=state["target_words"])
         c = await model.complete(
             messages,

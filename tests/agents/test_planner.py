@@ -77,3 +77,9 @@ def test_make_plan_falls_back_on_bad_json(tmp_path):
     assert meta["fallback"] is True
     assert len(sections) == 4 and sum(s["words"] for s in sections) == 2000
     assert "structured_fallback" in log.read_text()
+
+
+def test_titles_lose_model_numbering():
+    raw = [{"title": "1. Origins", "main_point": "a", "words": 1}, {"title": "Section 2: Empire", "main_point": "b", "words": 1},
+           {"title": "1984 Olympics", "main_point": "c", "words": 1}]
+    assert [s["title"] for s in planner.normalize_plan(raw, 900, 3)] == ["Origins", "Empire", "1984 Olympics"]
