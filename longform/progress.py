@@ -41,6 +41,7 @@ class RunProgress:
         self.started = time.monotonic()
         self.words_at_start = start_words
         self.live = self.console.is_terminal
+        self._baseline_set = False
         self._progress: Progress | None = None
         self._task: Any = None
 
@@ -93,11 +94,13 @@ class RunProgress:
         elif kind == "section_start":
             self.section = f"{d['index'] + 1}/{d['n_sections']}"
         elif kind == "call":
+            self._set_baseline(d, int(d.get("section_words") or 0))
             if not d.get("cached"):
                 self.tokens += int(d.get("completion_tokens") or 0)
                 self.gen_seconds += float(d.get("latency_s") or 0.0)
             self.words = int(d.get("words_so_far", self.words))
         elif kind == "section_done":
+            self._set_baseline(d, int(d.get("words") or 0))
             self.words = int(d.get("words_so_far", self.words))
             if not self.live:
                 tps = self.tokens_per_s()
@@ -107,6 +110,14 @@ class RunProgress:
                     f"{'-' if tps is None else f'{tps:.0f}'} tok/s; ETA {_fmt_eta(self.eta_s())}"
                 )
         self._refresh()
+
+    def _set_baseline(self, d: dict[str, Any], this_step_words: int) -> None:
+        """On a resumed run the first event already carries the earlier sessions' words: the ETA
+        rate must count only what this session writes."""
+        if self._baseline_set or "words_so_far" not in d:
+            return
+        self._baseline_set = True
+        self.words_at_start = max(0, int(d["words_so_far"]) - this_step_words)
 
     def _refresh(self) -> None:
         if self._progress is None:

@@ -42,3 +42,4 @@ def test_wipe_removes_only_run_files(tmp_path):
     removed = rr.wipe_run(tmp_path)
     assert set(removed) == {rr.MANUSCRIPT, rr.PLAN, rr.RUN, rr.CALLS, rr.CHECKPOINT}
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
