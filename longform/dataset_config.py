@@ -248,8 +248,8 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Da
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        at = f" line {mark.line + 1}" if mark is not None else ""
-        raise UserError(f"{p}:{at.strip() or ''} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        at = f": line {mark.line + 1}" if mark is not None else ""
+        raise UserError(f"{p}{at}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     data = data or {}
     if not isinstance(data, dict):
         raise UserError(f"{p}: the top level must be a mapping of keys, got {type(data).__name__}")

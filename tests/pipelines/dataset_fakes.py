@@ -64,11 +64,11 @@ def fake_model(step: Any, *, n_ctx: int = 4096, retries: int = 1) -> ChatModel:
 
 
 def without_timings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows with every `latency_s` removed from their JSON columns (timings differ run to run)."""
+    """Rows without what differs between two runs of the same records: timings and cache hits."""
 
     def strip(v: Any) -> Any:
         if isinstance(v, dict):
-            return {k: strip(x) for k, x in v.items() if k != "latency_s"}
+            return {k: strip(x) for k, x in v.items() if k not in ("latency_s", "cached_calls")}
         if isinstance(v, list):
             return [strip(x) for x in v]
         return v
