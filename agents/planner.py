@@ -45,7 +45,7 @@ def rescale(weights: list[float], total: int) -> list[int]:
     return floors
 
 
-_LEADING_NUMBER = re.compile(r"^\s*(?:(?:section|part|chapter)\s+)?(?:\d+|[ivx]+)\s*[.):、：:-]\s*|^\s*[-*#]+\s*", re.I)
+_LEADING_NUMBER = re.compile(r"^\s*(?:(?:section|part|chapter)\s+)?(?:\d+|[ivx]+)\s*[.):、：:-]\s*|^\s*[-*#]+\s*", re.IGNORECASE)
 
 
 def _clean_str(value: Any, limit: int) -> str:
@@ -105,13 +105,12 @@ def normalize_plan(
     out = []
     for p, words in zip(parts, budgets):
         title = p["title"]
-        if p["of"] > 1:
-            if p["part"] > 1:
-                k = p["part"] - 1
-                if lang == "zh":
-                    title += "（续）" if k == 1 else f"（续{k}）"
-                else:
-                    title += " (continued)" if k == 1 else f" (continued {k})"
+        if p["of"] > 1 and p["part"] > 1:
+            k = p["part"] - 1
+            if lang == "zh":
+                title += "（续）" if k == 1 else f"（续{k}）"
+            else:
+                title += " (continued)" if k == 1 else f" (continued {k})"
         out.append({"title": title, "main_point": p["main_point"], "words": int(words)})
     return out
 

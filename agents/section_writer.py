@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from longform.agents.memory import summary_text
+
 from longform.llm import ChatModel, Completion, GenParams, Message
 from longform.prompting import render, render_messages
 from longform.text import (
@@ -79,7 +80,7 @@ def section_budget(plan: list[dict[str, Any]], index: int, words_so_far: int, ta
     rest = plan[index:]
     planned_rest = sum(max(1, s["words"]) for s in rest)
     share = remaining * max(1, plan[index]["words"]) / planned_rest
-    return max(min_words, int(round(share)) - heading_words(plan[index]["title"]))
+    return max(min_words, round(share) - heading_words(plan[index]["title"]))
 
 
 def max_tokens_for(words_needed: int, tokens_per_word: float, settings: SectionSettings) -> int:
@@ -96,8 +97,29 @@ def update_tokens_per_word(current: float, completion: Completion, text: str) ->
     return round(0.7 * current + 0.3 * min(4.0, max(0.5, observed)), 4)
 
 
+_PART_SUFFIX = re.compile(r"\s*(?:\(continued(?: \d+)?\)|（续\d*）)$")
+OUTLINE_TITLE_WORDS = 12
+
+
 def outline(plan: list[dict[str, Any]]) -> list[dict[str, str]]:
-    return [{"title": s["title"]} for s in plan]
+    """The plan as the prompt shows it: consecutive parts of one split section on one line
+    ("3-7. Title"), titles cut to OUTLINE_TITLE_WORDS words, so the fixed prefix stays short
+    however many sections a long target needs."""
+    rows: list[dict[str, Any]] = []
+    for i, s in enumerate(plan, start=1):
+        base = _PART_SUFFIX.sub("", s["title"])
+        if rows and rows[-1]["base"] == base and base != s["title"]:
+            rows[-1]["last"] = i
+            continue
+        rows.append({"base": base, "first": i, "last": i})
+    out = []
+    for r in rows:
+        label = str(r["first"]) if r["first"] == r["last"] else f"{r['first']}-{r['last']}"
+        title = r["base"]
+        if count_words(title) > OUTLINE_TITLE_WORDS:
+            title = truncate_words(title, OUTLINE_TITLE_WORDS, min_keep=0.0) + "…"
+        out.append({"label": label, "title": title})
+    return out
 
 
 def section_messages(
@@ -152,7 +174,7 @@ def section_messages(
     return messages
 
 
-_HEADING_LINE = re.compile(r"^\s*(#{1,6}\s.*|\*\*[^*\n]{1,120}\*\*:?|(part|section|chapter)\s+\d+\b.{0,100}|第.{1,4}[部章节].{0,40})\s*$", re.I)
+_HEADING_LINE = re.compile(r"^\s*(#{1,6}\s.*|\*\*[^*\n]{1,120}\*\*:?|(part|section|chapter)\s+\d+\b.{0,100}|第.{1,4}[部章节].{0,40})\s*$", re.IGNORECASE)
 
 
 def clean_chunk(text: str, title: str = "") -> str:
@@ -178,14 +200,16 @@ def cut_before_loop(prefix: str, chunk: str) -> str:
     kept = ""
     for para in split_paragraphs(chunk):
         trial = join_text(kept, para)
-        if has_degenerate_loop(join_text(prefix, trial)):
-            for sent in split_sentences(para):
-                t2 = join_text(kept, sent) if not kept or kept.endswith(("\n",)) else f"{kept} {sent}"
-                if has_degenerate_loop(join_text(prefix, t2)):
-                    return kept
-                kept = t2
-            return kept
-        kept = trial
+        if not has_degenerate_loop(join_text(prefix, trial)):
+            kept = trial
+            continue
+        partial = ""
+        for sent in split_sentences(para):
+            t2 = f"{partial} {sent}" if partial else sent
+            if has_degenerate_loop(join_text(prefix, join_text(kept, t2))):
+                break
+            partial = t2
+        return join_text(kept, partial) if partial else kept
     return kept
 
 

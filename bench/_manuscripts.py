@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from longform.pipelines import agentwrite, direct
+
 from longform import run_record as rr
 from longform.llm import LLMConfig
-from longform.pipelines import agentwrite, direct
 from longform.scores import length_score
 from longform.text import detect_language
 from longform.writer_cli import load_writer_model

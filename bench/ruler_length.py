@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _manuscripts import ROOT, pick, run_all  # noqa: E402
+from _manuscripts import ROOT, pick, run_all
 
 
 def main() -> None:

@@ -3,6 +3,7 @@ ETA. A live rich bar on a terminal; one plain line per finished section otherwis
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import Any
@@ -13,7 +14,7 @@ from rich.text import Text
 
 
 def _fmt_eta(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds or seconds < 0:
+    if seconds is None or math.isnan(seconds) or seconds < 0:
         return "?"
     seconds = int(seconds)
     if seconds >= 3600:
@@ -45,7 +46,7 @@ class RunProgress:
         self._progress: Progress | None = None
         self._task: Any = None
 
-    def __enter__(self) -> "RunProgress":
+    def __enter__(self) -> RunProgress:  # noqa: PYI034
         if self.live:
             self._progress = Progress(
                 TextColumn("[bold]section {task.fields[section]}"),
@@ -62,7 +63,7 @@ class RunProgress:
                                                  section=self.section, tps="-", eta="?")
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.__exit__(*exc)
             self._progress = None
@@ -82,7 +83,7 @@ class RunProgress:
     def event(self, kind: str, **d: Any) -> None:
         try:
             self._event(kind, d)
-        except Exception:  # a display must never break a run
+        except Exception:  # noqa: BLE001, S110 - a display must never break a run
             pass
 
     def _event(self, kind: str, d: dict[str, Any]) -> None:

@@ -28,7 +28,7 @@ def _read(filename: str) -> str | None:
     return f.read_text(encoding="utf-8") if f.is_file() else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _env() -> jinja2.Environment:
     return jinja2.Environment(
         undefined=jinja2.StrictUndefined,
@@ -39,7 +39,7 @@ def _env() -> jinja2.Environment:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def template_source(name: str, part: str, lang: str = "en") -> str:
     """The template text of `NAME[.lang].part.md`; falls back to the language-neutral file."""
     candidates = [f"{name}.{lang}.{part}.md"] if lang and lang != "en" else []
@@ -64,7 +64,7 @@ def render_messages(name: str, lang: str = "en", **variables: Any) -> list[Messa
     ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _schema_text(name: str) -> str:
     text = _read(f"{name}.schema.json")
     if text is None:

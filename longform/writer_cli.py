@@ -31,7 +31,7 @@ from longform.llm import load_model
 from longform.llm_args import add_model_args, llm_config_from_args
 from longform.progress import RunProgress
 from longform.scores import length_score
-from longform.text import count_words, detect_language
+from longform.text import detect_language
 
 METHODS = ("direct", "agentwrite")
 MAX_WORDS = 100_000
@@ -60,7 +60,7 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-_WORDS_IN_PROMPT = re.compile(r"(\d[\d,]*)\s*(?:-|\s)?\s*(?:words?\b|字)", re.I)
+_WORDS_IN_PROMPT = re.compile(r"(\d[\d,]*)\s*(?:-|\s)?\s*(?:words?\b|字)", re.IGNORECASE)
 
 
 def words_from_prompt(prompt: str) -> int | None:
@@ -144,6 +144,28 @@ def new_run_record(args: Any, instruction: str, words: int, method: str, seed: i
 
 
 async def _write(args: Any, out: Path, record: dict[str, Any], resume: bool, state: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return await _write_run(args, out, record, resume, state)
+    except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels this task
+        _interrupted(out, state)
+        if state.get("hard_exit"):
+            # Everything is on disk (checkpoint after every step, atomic run.json, flushed call log).
+            # Exit now instead of waiting for the model call in flight in its worker thread.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+        raise
+
+
+def _interrupted(out: Path, state: dict[str, Any]) -> None:
+    if state.get("announced"):
+        return
+    state["announced"] = True
+    _mark(out, state, "interrupted")
+    print(f"interrupted; the finished steps are saved. Resume with: {resume_command(out)}", file=sys.stderr)
+
+
+async def _write_run(args: Any, out: Path, record: dict[str, Any], resume: bool, state: dict[str, Any]) -> dict[str, Any]:
     from longform.pipelines import agentwrite, direct
 
     cfg = llm_config_from_args(args, call_log_path=str(out / rr.CALLS))
@@ -207,6 +229,7 @@ async def _write(args: Any, out: Path, record: dict[str, Any], resume: bool, sta
 
 @guarded
 def main(argv: list[str] | None = None) -> int:
+    console_entry = argv is None  # run as the `writer` command (not called from Python)
     args = build_parser().parse_args(argv)
     out = Path(args.out)
     if args.section_words is not None and not 50 <= args.section_words <= 5000:
@@ -246,12 +269,11 @@ def main(argv: list[str] | None = None) -> int:
             args.section_words or 400,
         )
         resume = False
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {"hard_exit": console_entry}
     try:
         record = asyncio.run(_write(args, out, record, resume, state))
     except (KeyboardInterrupt, asyncio.CancelledError):
-        _mark(out, state, "interrupted")
-        print(f"interrupted; the finished steps are saved. Resume with: {resume_command(out)}", file=sys.stderr)
+        _interrupted(out, state)
         return 130
     except BaseException:
         _mark(out, state, "failed")
@@ -275,7 +297,7 @@ def _mark(out: Path, state: dict[str, Any], status: str) -> None:
             session["status"] = status
             session["ended_at"] = _now()
         rr.write_run(out, record)
-    except Exception:
+    except Exception:  # noqa: BLE001, S110 - best effort while already failing or interrupted
         pass
 
 

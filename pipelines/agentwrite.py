@@ -24,11 +24,9 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
-
 from longform.agents import memory as memory_agent
 from longform.agents import planner, section_writer
 from longform.agents.section_writer import SectionSettings
-from longform.llm import ChatModel
 from longform.pipelines.graph_support import (
     ManuscriptResult,
     NullProgress,
@@ -38,6 +36,8 @@ from longform.pipelines.graph_support import (
     empty_usage,
     run_graph,
 )
+
+from longform.llm import ChatModel
 from longform.text import count_words, detect_language
 
 METHOD = "agentwrite"

@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
-
-from longform.llm import ChatModel, GenParams
 from longform.pipelines.graph_support import (
     ManuscriptResult,
     NullProgress,
@@ -24,6 +22,8 @@ from longform.pipelines.graph_support import (
     empty_usage,
     run_graph,
 )
+
+from longform.llm import ChatModel, GenParams
 from longform.prompting import render_messages
 from longform.text import count_words, detect_language, trim_incomplete_tail
 

@@ -4,9 +4,10 @@ graph so that a killed run resumes, usage bookkeeping in the state, and the resu
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Protocol
+from typing import Any, Protocol
 
 from longform.llm import Completion
 

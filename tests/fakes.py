@@ -7,14 +7,14 @@ It is NOT a model and never stands in for an end-to-end test: those use the real
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Union
+from collections.abc import Callable
 
 from longform.llm import ChatModel
 from longform.llm.backend import Backend
 from longform.llm.call_log import CallLog
 from longform.llm.types import GenParams, Message, RawCompletion, Usage
 
-Step = Union[str, BaseException, Callable[[list[Message], GenParams], str]]
+Step = str | BaseException | Callable[[list[Message], GenParams], str]
 
 _counter = itertools.count()
 

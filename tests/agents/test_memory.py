@@ -5,6 +5,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fakes import prose
 from longform.agents import memory
+
 from longform.text import count_words
 
 

@@ -5,7 +5,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pytest
-
 from fakes import ScriptedFakeBackend, fake_model, plan_json
 from longform.agents import planner
 

@@ -6,6 +6,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fakes import looping, prose
 from longform.agents import section_writer as sw
 from longform.agents.section_writer import SectionSettings
+
 from longform.text import count_words, has_degenerate_loop
 
 PLAN = [{"title": f"Part {k}", "main_point": f"Point {k}.", "words": 400} for k in range(5)]
@@ -72,7 +73,7 @@ def test_clean_chunk_strips_heading_lines():
 
 
 def test_prompt_prefix_is_byte_identical_and_memory_last():
-    kw = dict(instruction="Write about Rome.", plan=PLAN, target_words=2000, lang="en")
+    kw = {"instruction": "Write about Rome.", "plan": PLAN, "target_words": 2000, "lang": "en"}
     a = sw.section_messages(index=0, budget=400, memory={"digests": [], "tail": ""}, **kw)
     b = sw.section_messages(index=3, budget=380, memory={"digests": ["Part 2: x"], "tail": "the end."}, **kw)
     c = sw.section_messages(index=3, budget=380, memory={"digests": ["Part 2: x"], "tail": "the end."}, draft=prose(100),
@@ -95,3 +96,18 @@ def test_call_seeds_distinct_and_none_stays_none():
     seeds = {sw.call_seed(0, s, c, r) for s in range(30) for c in range(5) for r in range(3)}
     assert len(seeds) == 30 * 5 * 3
     assert sw.call_seed(None, 1, 2, 3) is None
+
+
+def test_outline_collapses_split_parts_and_stays_short():
+    from longform.agents import planner
+
+    plan = planner.normalize_plan([{"title": "Origins of the very long and winding road of the Roman state and its people",
+                                    "main_point": "a", "words": 1}, {"title": "Empire", "main_point": "b", "words": 1}],
+                                  10000, 25)
+    rows = sw.outline(plan)
+    assert [r["label"] for r in rows] == ["1-13", "14-25"] or len(rows) == 2
+    assert rows[0]["title"].endswith("…") and count_words(rows[0]["title"]) <= sw.OUTLINE_TITLE_WORDS
+    msgs = sw.section_messages(instruction="Write.", plan=plan, target_words=10000, index=3, budget=400,
+                               memory={"digests": [], "tail": ""}, lang="en")
+    assert "1-13. Origins" in msgs[0]["content"] and "(continued" not in msgs[0]["content"]
+    assert sw.outline([{"title": "A"}, {"title": "B"}]) == [{"label": "1", "title": "A"}, {"label": "2", "title": "B"}]

@@ -9,12 +9,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pytest
-
 from fakes import ScriptedFakeBackend, fake_model, looping, plan_json, prose, prose_zh
 from longform.agents.section_writer import SectionSettings
 from longform.pipelines import agentwrite
 from longform.pipelines.agentwrite import AgentWriteSettings
-from longform.text import count_words
 
 
 def writer_default(words_per_call: int):
@@ -106,7 +104,7 @@ def test_resume_never_requests_a_finished_section(tmp_path):
     script = [plan_json(["A", "B", "C", "D"], 400)] + [prose(390) for _ in range(2)] + [Boom("killed")]
     model = fake_model(ScriptedFakeBackend(script), str(tmp_path / "calls.jsonl"))
     model.retry = type(model.retry)(max_attempts=1)
-    with pytest.raises(Exception):
+    with pytest.raises(Boom):
         asyncio.run(agentwrite.run(model, "Write about tea.", 1600, checkpoint_path=tmp_path / "ck.sqlite", thread_id="r"))
     before = [c["tag"] for c in calls(tmp_path)]
     assert before == ["plan", "section-1", "section-2"]
