@@ -20,9 +20,9 @@ from tests.llm.fault_proxy import FaultProxy
 from tests.pipelines.dataset_fakes import without_timings
 
 INSTRUCTIONS = [
-    "Write about 150 words describing a quiet harbour at dawn.",
-    "Write about 150 words on why people keep paper notebooks.",
-    "Write about 150 words about a cat that waits at a train station.",
+    "Write about 120 words describing a quiet harbour at dawn.",
+    "Write about 120 words on why people keep paper notebooks.",
+    "Write about 120 words about a cat that waits at a train station.",
 ]
 
 
@@ -36,8 +36,8 @@ def write_job(root: Path, name: str, *, cache: Path | None, model: str = "embedd
     cfg = {
         "name": name,
         "source": {"path": str(ins)},
-        "generation": {"methods": ["direct"], "samples": samples, "concurrency": 1, "default_target_words": 150},
-        "model": {"model": model, "base_url": base_url, "n_ctx": 384,
+        "generation": {"methods": ["direct"], "samples": samples, "concurrency": 1, "default_target_words": 120},
+        "model": {"model": model, "base_url": base_url, "n_ctx": 352,
                   **({"cache_path": str(cache)} if cache else {"no_cache": True}), **(extra_model or {})},
         "output": {"dir": str(root / "out"), "part_rows": 1},
     }
@@ -203,7 +203,7 @@ def test_bad_input_names_the_problem_and_keeps_what_was_written(reference, jobs)
 
     c = yaml.safe_load(cfg.read_text())
     broken = jobs / "broken.jsonl"
-    broken.write_text('{"instruction": "Write about 150 words on owls."}\n{"instruction": "oops"\n')
+    broken.write_text('{"instruction": "Write about 120 words on owls."}\n{"instruction": "oops"\n')
     cases = {
         "unknown key": ({**c, "filterz": {}}, "unknown key `filterz`"),
         "unknown nested key": ({**c, "generation": {**c["generation"], "sample": 2}}, "`generation.sample`"),
@@ -218,7 +218,7 @@ def test_bad_input_names_the_problem_and_keeps_what_was_written(reference, jobs)
         assert message in p.stderr and str(path.name) in p.stderr or message in p.stderr, (label, p.stderr)
         assert "Traceback" not in p.stderr
     noins = jobs / "noins.jsonl"
-    noins.write_text('{"instruction": "Write about 150 words on owls."}\n{"title": "x"}\n')
+    noins.write_text('{"instruction": "Write about 120 words on owls."}\n{"title": "x"}\n')
     path = jobs / "bad-noins.yaml"
     path.write_text(yaml.safe_dump({**c, "source": {"path": str(noins)}}))
     p = run_cli("build", "--config", str(path), check=False)
@@ -263,3 +263,32 @@ def test_record_failing_for_good_is_reported_and_retried(llama_server, tmp_path)
     stats = json.loads((ds / "stats.json").read_text())
     assert stats["failed"] == 0 and stats["records"] == 3
     assert len(journal_ids(ds)) == 4 and len(set(journal_ids(ds))) == 3  # failed entry, then its retry
+
+
+def test_push_to_hub_pushes_every_split_and_the_card(tmp_path, monkeypatch):
+    """--push-to-hub goes through the `datasets` API (network calls replaced by recorders)."""
+    import asyncio
+
+    import datasets
+    import huggingface_hub
+
+    from longform.commands.dataset import push_to_hub
+    from longform.dataset_config import from_dict
+    from longform.pipelines import dataset_builder as db
+    from tests.pipelines.dataset_fakes import answer, fake_model
+
+    ins = tmp_path / "i.jsonl"
+    ins.write_text("".join(json.dumps({"instruction": i}) + "\n" for i in INSTRUCTIONS))
+    cfg = from_dict({"name": "p", "source": {"path": str(ins)}, "generation": {"methods": ["direct"], "samples": 2},
+                     "output": {"dir": str(tmp_path / "out")}})
+    asyncio.run(db.run_job(cfg, fake_model(answer(lambda m, p, t: t if p.seed == 0 else t // 3))))
+    db.finalize(cfg)
+    pushed, uploaded = [], []
+    monkeypatch.setattr(datasets.Dataset, "push_to_hub",
+                        lambda self, repo, config_name=None, split=None, **kw: pushed.append((repo, config_name, split, self.num_rows)))
+    monkeypatch.setattr(huggingface_hub.HfApi, "upload_file",
+                        lambda self, path_or_fileobj, path_in_repo, repo_id, repo_type: uploaded.append((path_in_repo, repo_type)))
+    push_to_hub(cfg.dataset_dir, "someone/longform-test")
+    assert [(c, s) for _, c, s, _ in pushed] == [("sft", "train"), ("dpo", "train"), ("rm", "train"), ("raw", "train")]
+    assert {r for r, *_ in pushed} == {"someone/longform-test"} and pushed[0][3] == 3
+    assert ("README.md", "dataset") in uploaded and any(p.endswith(".png") for p, _ in uploaded)
