@@ -90,6 +90,7 @@ class FilterConfig:
     require_clean_ending: bool = _f(True, "Drop outputs that do not end with sentence-final punctuation.")
     check_language: bool = _f(True, "Drop outputs whose language (en/zh) differs from the instruction's.")
     min_words: int = _f(20, "Drop outputs shorter than this many words.")
+    require_interval: bool = _f(False, "Also drop outputs outside the constraint's LonGen interval (e.g. over L for `at most L`).")
     exact_dedup: bool = _f(True, "Drop outputs whose normalised text equals an earlier record's.")
     near_dup_threshold: float | None = _f(0.85, "MinHash Jaccard above which an output is a near duplicate; null disables.")
     minhash_num_perm: int = _f(128, "MinHash permutations.")

@@ -8,7 +8,9 @@ failing reasons are kept in `raw`):
 - `repetition`: a degenerate loop (`has_degenerate_loop`) or a repeated-4-gram share above the cap;
 - `truncated`: the text does not end with sentence-final punctuation, or generation hit the token limit
   without a clean end;
-- `wrong_language`: the output's language (en/zh) differs from the instruction's.
+- `wrong_language`: the output's language (en/zh) differs from the instruction's;
+- `outside_interval` (only with `require_interval`): the length is outside the constraint's LonGen
+  interval (about [0.8L, 1.2L], at least [L, 1.5L], at most [0.5L, L], range as stated).
 
 Across records (`Deduplicator`, fed in record-id order so the result does not depend on the order
 records finished): `exact_duplicate` (same normalised text) and `near_duplicate` (MinHash LSH
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from longform.dataset_config import FilterConfig
-from longform.scores import length_score
+from longform.scores import length_score, longen_score
 from longform.text import (
     count_words,
     detect_language,
@@ -33,7 +35,7 @@ from longform.text import (
 )
 
 REASONS = (
-    "too_short", "length_score", "repetition", "truncated", "wrong_language",
+    "too_short", "length_score", "outside_interval", "repetition", "truncated", "wrong_language",
     "exact_duplicate", "near_duplicate",
 )
 
@@ -47,6 +49,7 @@ class OutputCheck:
     clean_end: bool
     lang: str
     reasons: list[str]
+    longen_score: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -56,11 +59,12 @@ class OutputCheck:
         return {
             "words": self.words, "length_score": round(self.length_score, 2), "repetition": round(self.repetition, 4),
             "loop": self.loop, "clean_end": self.clean_end, "lang": self.lang, "reasons": list(self.reasons),
+            "longen_score": None if self.longen_score is None else round(self.longen_score, 4),
         }
 
 
 def check_output(text: str, *, required_words: int, lang: str, cfg: FilterConfig,
-                 finish_reason: str | None = None) -> OutputCheck:
+                 finish_reason: str | None = None, interval: tuple[float, float] | None = None) -> OutputCheck:
     """Score one output against its instruction and list every filter it fails."""
     n = count_words(text)
     sl = length_score(max(1, required_words), n)
@@ -73,13 +77,16 @@ def check_output(text: str, *, required_words: int, lang: str, cfg: FilterConfig
         reasons.append("too_short")
     if sl < cfg.min_length_score:
         reasons.append("length_score")
+    lg = longen_score(n, interval[0], interval[1]) if interval else None
+    if cfg.require_interval and interval and not interval[0] <= n <= interval[1]:
+        reasons.append("outside_interval")
     if loop or rep > cfg.max_ngram_repetition:
         reasons.append("repetition")
     if cfg.require_clean_ending and n and (not clean or (finish_reason == "length" and not clean)):
         reasons.append("truncated")
     if cfg.check_language and n and out_lang != lang:
         reasons.append("wrong_language")
-    return OutputCheck(n, sl, rep, loop, clean, out_lang, reasons)
+    return OutputCheck(n, sl, rep, loop, clean, out_lang, reasons, lg)
 
 
 def normalise(text: str) -> str:

@@ -121,9 +121,10 @@ def rank_candidates(cands: list[dict[str, Any]], methods: list[str]) -> list[int
         cands[i]["seed"]))
 
 
-def _check(cand: dict[str, Any], ins_target: int, lang: str, cfg: DatasetConfig) -> dict[str, Any]:
-    c = check_output(cand["text"], required_words=ins_target, lang=lang, cfg=cfg.filters,
-                     finish_reason=cand.get("finish_reason"))
+def _check(cand: dict[str, Any], rec: dict[str, Any], cfg: DatasetConfig) -> dict[str, Any]:
+    con = rec.get("constraint")
+    c = check_output(cand["text"], required_words=rec["target_words"], lang=rec["lang"], cfg=cfg.filters,
+                     finish_reason=cand.get("finish_reason"), interval=(con["lo"], con["hi"]) if con else None)
     return {**c.to_dict(), "passed": c.passed}
 
 
@@ -131,7 +132,7 @@ def decide(rec: dict[str, Any], cfg: DatasetConfig) -> dict[str, Any]:
     """(Re)score a generated record's candidates with the current filters and pick chosen/rejected."""
     cands = rec.get("candidates") or []
     for c in cands:
-        c["check"] = _check(c, rec["target_words"], rec["lang"], cfg)
+        c["check"] = _check(c, rec, cfg)
     if rec["status"] == "failed" or rec.get("pre_drop"):
         return rec
     ranked = rank_candidates(cands, cfg.generation.methods)
@@ -360,7 +361,8 @@ def collect(cfg: DatasetConfig, work_dirs: list[Path], allow_partial: bool = Fal
                         "or pass --allow-partial to merge what exists")
     rows: dict[str, dict[str, Any]] = {}
     for wd in work_dirs:
-        for rid, rec in latest_rows(ShardStore(wd).open().part_paths()).items():
+        # Read only: no recovery here (a shard job may still be writing into this folder).
+        for rid, rec in latest_rows(ShardStore(wd).part_paths()).items():
             rows[rid] = rec  # ids are disjoint between shards; dedup defensively
     planned = sum(j["planned"] for j in jobs)
     records = [decide(rows[rid], cfg) for rid in sorted(rows)]

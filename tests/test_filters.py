@@ -58,3 +58,12 @@ def test_exact_and_near_duplicates():
     assert d.check("d", prose(400, salt=11)) == (None, None)
     off = Deduplicator(FilterConfig(near_dup_threshold=None, exact_dedup=False))
     assert off.check("a", a) == (None, None) and off.check("b", a) == (None, None)
+
+
+def test_interval_is_scored_and_optionally_enforced():
+    text = prose(420, salt=6)  # "at most 400": interval [200, 400], target 300
+    c = check_output(text, required_words=300, lang="en", cfg=CFG, interval=(200.0, 400.0))
+    assert c.passed and c.length_score >= 80 and c.longen_score == pytest.approx(3 - 2 * 420 / 400)
+    strict = FilterConfig(require_interval=True)
+    c = check_output(text, required_words=300, lang="en", cfg=strict, interval=(200.0, 400.0))
+    assert c.reasons == ["outside_interval"]
