@@ -17,10 +17,9 @@ from typing import Any
 from longform.pipelines import agentwrite, direct
 
 from longform import run_record as rr
-from longform.llm import LLMConfig
+from longform.llm import LLMConfig, load_model
 from longform.scores import length_score
 from longform.text import detect_language
-from longform.writer_cli import load_writer_model
 
 ROOT = Path(__file__).resolve().parents[1]
 RULER = ROOT.parent / "shared" / "benchmarks" / "longwrite_ruler.jsonl"
@@ -61,8 +60,7 @@ class Outcome:
 
 
 def make_model(out_root: Path, threads: int | None, no_cache: bool):
-    cfg = LLMConfig(call_log_path=str(out_root / "calls.jsonl"), no_cache=no_cache)
-    return load_writer_model(cfg, threads)
+    return load_model(LLMConfig(call_log_path=str(out_root / "calls.jsonl"), no_cache=no_cache, n_threads=threads))
 
 
 async def run_one(model, out_root: Path, method: str, length: int, k: int, prompt: str, seed: int) -> Outcome:
