@@ -256,7 +256,8 @@ def decide_after_chunk(
     """Pure control logic after one call: what the draft becomes and what happens next.
 
     Returns {"draft", "next": "write"|"finish", "continuations", "regenerations", "event"} where
-    event is one of "regenerate", "loop_cut", "continue", "enough", "stalled", "max_continuations".
+    event is one of "regenerate" (the chunk loops or adds next to nothing: retry with a new seed),
+    "loop_cut", "continue", "enough", "stalled", "max_continuations".
     """
     candidate = join_text(draft, chunk)
     if chunk and has_degenerate_loop(candidate):
@@ -271,6 +272,10 @@ def decide_after_chunk(
     limit = settings.max_continuations_last if is_last else settings.max_continuations
     if words >= budget * (1 - settings.short_tolerance):
         event, nxt = "enough", "finish"
+    elif added < settings.min_progress_words and regenerations < settings.max_regenerations:
+        # Next to nothing (a list of titles, an empty reply): try again with a new seed.
+        return {"draft": draft, "next": "write", "continuations": continuations,
+                "regenerations": regenerations + 1, "event": "regenerate"}
     elif added < settings.min_progress_words:
         event, nxt = "stalled", "finish"
     elif continuations >= limit:

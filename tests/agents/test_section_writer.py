@@ -35,7 +35,10 @@ def test_decide_continue_enough_stalled_max():
     assert d["event"] == "continue" and d["next"] == "write" and d["continuations"] == 1
     d = sw.decide_after_chunk(draft=prose(300), chunk=prose(70), budget=400, continuations=1, regenerations=0, is_last=False, settings=s)
     assert d["event"] == "enough" and d["next"] == "finish"
-    d = sw.decide_after_chunk(draft=prose(100), chunk="Too short.", budget=400, continuations=1, regenerations=0, is_last=False, settings=s)
+    draft = prose(100)
+    d = sw.decide_after_chunk(draft=draft, chunk="Too short.", budget=400, continuations=1, regenerations=0, is_last=False, settings=s)
+    assert d["event"] == "regenerate" and d["next"] == "write" and d["draft"] == draft
+    d = sw.decide_after_chunk(draft=prose(100), chunk="Too short.", budget=400, continuations=1, regenerations=2, is_last=False, settings=s)
     assert d["event"] == "stalled" and d["next"] == "finish"
     d = sw.decide_after_chunk(draft=prose(100), chunk=prose(50), budget=400, continuations=2, regenerations=0, is_last=False, settings=s)
     assert d["event"] == "max_continuations" and d["next"] == "finish"
