@@ -15,6 +15,9 @@ from longform import run_record as rr
 from longform.writer_cli import main, words_from_prompt
 
 WRITER = [sys.executable, "-m", "longform.writer_cli"]
+# One thread: on a busy 2-core machine llama.cpp with 2 threads spins at its barriers and runs
+# several times slower; with one it degrades gracefully.
+THREADS = ["--threads", "1"]
 
 
 def err_lines(capsys):
@@ -94,7 +97,7 @@ def test_words_from_prompt():
 
 
 def run_writer(args, **kw):
-    return subprocess.run(WRITER + args, capture_output=True, text=True, timeout=900, check=False, **kw)
+    return subprocess.run(WRITER + args + THREADS, capture_output=True, text=True, timeout=900, check=False, **kw)
 
 
 def read_calls(out):
@@ -160,7 +163,7 @@ def test_kill_9_then_resume_requests_no_finished_section(tmp_path):
     out = tmp_path / "k"
     args = ["Write an article about the history of bridges.", "--words", "600", "--section-words", "150",
             "--out", str(out), "--no-cache"]
-    proc = subprocess.Popen(WRITER + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(WRITER + args + THREADS, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         # section-2's first call is logged only after section 1 finished (and was checkpointed).
         assert _wait_for_tag(out, "section-2", proc), "run ended before section 2 started"
@@ -190,7 +193,7 @@ def test_ctrl_c_leaves_a_resumable_run(tmp_path):
     out = tmp_path / "c"
     args = ["Write a story about a lighthouse keeper.", "--words", "400", "--section-words", "200",
             "--out", str(out), "--no-cache"]
-    proc = subprocess.Popen(WRITER + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(WRITER + args + THREADS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert _wait_for_tag(out, "section-1", proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=300)
