@@ -37,7 +37,7 @@ def write_job(root: Path, name: str, *, cache: Path | None, model: str = "embedd
         "name": name,
         "source": {"path": str(ins)},
         "generation": {"methods": ["direct"], "samples": samples, "concurrency": 1, "default_target_words": 120},
-        "model": {"model": model, "base_url": base_url, "n_ctx": 352,
+        "model": {"model": model, "base_url": base_url, "n_ctx": 352, "threads": 1,
                   **({"cache_path": str(cache)} if cache else {"no_cache": True}), **(extra_model or {})},
         "output": {"dir": str(root / "out"), "part_rows": 1},
     }

@@ -59,6 +59,7 @@ def _model_overrides(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model (overrides the config's model section)")
     g.add_argument("--model", default=None, help="model spec, e.g. embedded or openai:NAME")
     g.add_argument("--base-url", default=None, help="OpenAI-compatible server URL")
+    g.add_argument("--threads", type=int, default=None, help="embedded model: CPU threads (1 on a busy machine)")
     g.add_argument("--cache", default=None, help="request cache SQLite file")
     g.add_argument("--no-cache", action="store_true", default=None, help="do not use the request cache")
     g.add_argument("--call-log", default=None, help="append every model call to this JSONL file")
@@ -69,7 +70,7 @@ def _load(args: argparse.Namespace):
 
     overrides: dict[str, Any] = {}
     for flag, key in (("name", "name"), ("out_dir", "output.dir"), ("limit", "source.limit"), ("model", "model.model"),
-                      ("base_url", "model.base_url"), ("cache", "model.cache_path"), ("no_cache", "model.no_cache")):
+                      ("base_url", "model.base_url"), ("threads", "model.threads"), ("cache", "model.cache_path"), ("no_cache", "model.no_cache")):
         value = getattr(args, flag, None)
         if value is not None:
             overrides[key] = value
@@ -81,7 +82,7 @@ def llm_config(cfg: Any, call_log: str | None = None):
 
     m = cfg.model
     return LLMConfig(model=m.model, base_url=m.base_url, n_ctx=m.n_ctx, max_concurrency=m.concurrency,
-                     timeout_s=m.timeout_s, cache_path=m.cache_path, no_cache=m.no_cache, call_log_path=call_log,
+                     n_threads=m.threads, timeout_s=m.timeout_s, cache_path=m.cache_path, no_cache=m.no_cache, call_log_path=call_log,
                      retry=RetryPolicy(max_attempts=m.retries, max_elapsed_s=m.retry_max_elapsed_s))
 
 
