@@ -15,6 +15,7 @@ from typing import Any
 
 from longform.llm import ChatModel, GenParams
 from longform.prompting import load_schema, render_messages
+from longform.text import count_words, ngram_repetition
 
 PROMPT = "planner"
 SCHEMA = "planner"
@@ -53,6 +54,11 @@ def _clean_str(value: Any, limit: int) -> str:
     return text[:limit].strip()
 
 
+def _degenerate_title(title: str) -> bool:
+    """A title that loops ("The best part: The best part: ...") is a model failure, not a title."""
+    return count_words(title) >= 6 and ngram_repetition(title, 2) > 0.3
+
+
 def _clean_title(value: Any) -> str:
     """A title without the numbering or list marks a model adds ("1. ", "Section 2: ", "- ")."""
     text = _clean_str(value, TITLE_MAX_CHARS)
@@ -76,7 +82,7 @@ def normalize_plan(
             continue
         title = _clean_title(s.get("title"))
         point = _clean_str(s.get("main_point"), POINT_MAX_CHARS) or title
-        if not title or title.lower() in seen:
+        if not title or title.lower() in seen or _degenerate_title(title):
             continue
         seen.add(title.lower())
         w = s.get("words")

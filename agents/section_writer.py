@@ -259,17 +259,20 @@ def decide_after_chunk(
     event is one of "regenerate" (the chunk loops or adds next to nothing: retry with a new seed),
     "loop_cut", "continue", "enough", "stalled", "max_continuations".
     """
+    limit = settings.max_continuations_last if is_last else settings.max_continuations
     candidate = join_text(draft, chunk)
     if chunk and has_degenerate_loop(candidate):
         if regenerations < settings.max_regenerations:
             return {"draft": draft, "next": "write", "continuations": continuations,
                     "regenerations": regenerations + 1, "event": "regenerate"}
-        kept = cut_before_loop(draft, chunk)
-        return {"draft": join_text(draft, kept), "next": "finish", "continuations": continuations,
-                "regenerations": regenerations, "event": "loop_cut"}
+        kept = join_text(draft, cut_before_loop(draft, chunk))
+        # Keep what came before the loop; a section still short goes on (bounded by continuations).
+        go_on = count_words(kept) < budget * (1 - settings.short_tolerance) and continuations < limit
+        return {"draft": kept, "next": "write" if go_on else "finish",
+                "continuations": continuations + (1 if go_on else 0), "regenerations": regenerations,
+                "event": "loop_cut"}
     words = count_words(candidate)
     added = count_words(chunk)
-    limit = settings.max_continuations_last if is_last else settings.max_continuations
     if words >= budget * (1 - settings.short_tolerance):
         event, nxt = "enough", "finish"
     elif added < settings.min_progress_words and regenerations < settings.max_regenerations:

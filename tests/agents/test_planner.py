@@ -82,3 +82,12 @@ def test_titles_lose_model_numbering():
     raw = [{"title": "1. Origins", "main_point": "a", "words": 1}, {"title": "Section 2: Empire", "main_point": "b", "words": 1},
            {"title": "1984 Olympics", "main_point": "c", "words": 1}]
     assert [s["title"] for s in planner.normalize_plan(raw, 900, 3)] == ["Origins", "Empire", "1984 Olympics"]
+
+
+def test_looping_titles_are_dropped():
+    raw = [{"title": "China Travel Guide", "main_point": "a", "words": 1},
+           {"title": "The best part: The best part: The best part: The best part: The", "main_point": "b", "words": 1}]
+    plan = planner.normalize_plan(raw, 1000, 2)
+    assert [s["title"] for s in plan] == ["China Travel Guide", "China Travel Guide (continued)"]
+    assert planner.normalize_plan([{"title": "The Rise and Fall of the Western Roman Empire", "main_point": "x",
+                                    "words": 1}], 500, 1)[0]["title"].startswith("The Rise")

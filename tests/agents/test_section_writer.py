@@ -54,9 +54,14 @@ def test_decide_regenerates_loops_then_cuts():
     assert d["event"] == "regenerate" and d["draft"] == draft and d["regenerations"] == 1
     chunk = prose(60) + "\n\n" + looping(300)
     d = sw.decide_after_chunk(draft=draft, chunk=chunk, budget=400, continuations=0, regenerations=2, is_last=False, settings=s)
-    assert d["event"] == "loop_cut" and d["next"] == "finish"
+    assert d["event"] == "loop_cut" and d["next"] == "write"  # still short: go on after the cut
     assert not has_degenerate_loop(d["draft"])
     assert count_words(d["draft"]) >= 120 + 60
+    d = sw.decide_after_chunk(draft=draft, chunk=chunk, budget=400, continuations=3, regenerations=2, is_last=False, settings=s)
+    assert d["event"] == "loop_cut" and d["next"] == "finish"  # no continuations left
+    d = sw.decide_after_chunk(draft=prose(350), chunk=looping(300), budget=400, continuations=0, regenerations=2,
+                              is_last=False, settings=s)
+    assert d["event"] == "loop_cut" and d["next"] == "finish"  # long enough
 
 
 def test_finalize_cuts_long_at_boundary_and_trims_tail():
