@@ -19,7 +19,7 @@ from longform.pipelines import agentwrite, direct
 from longform import run_record as rr
 from longform.llm import LLMConfig, load_model
 from longform.scores import length_score
-from longform.text import detect_language
+from longform.text import detect_language, ngram_repetition
 
 ROOT = Path(__file__).resolve().parents[1]
 RULER = ROOT.parent / "shared" / "benchmarks" / "longwrite_ruler.jsonl"
@@ -53,6 +53,7 @@ class Outcome:
     calls: int
     seconds: float
     plan_fallback: bool | None
+    repetition: float  # share of repeated word 4-grams: a loop can hit the length and still be junk
 
     @property
     def prompt_tokens_per_word(self) -> float:
@@ -79,7 +80,7 @@ async def run_one(model, out_root: Path, method: str, length: int, k: int, promp
         rr.write_plan(d, r.plan, r.plan_meta, length)
     o = Outcome(method, length, k, prompt, r.words, s_l, int(r.usage.get("prompt_tokens", 0)),
                 int(r.usage.get("completion_tokens", 0)), int(r.usage.get("calls", 0)), seconds,
-                r.plan_meta.get("fallback") if r.plan else None)
+                r.plan_meta.get("fallback") if r.plan else None, ngram_repetition(r.text, 4))
     rr.write_json(d / "result.json", {**o.__dict__, "prompt_tokens_per_word": o.prompt_tokens_per_word,
                                       "sections": r.sections, "usage": r.usage})
     return o

@@ -31,12 +31,12 @@ def main() -> None:
     lengths = [int(x) for x in args.lengths.split(",")]
     methods = args.methods.split(",")
     jobs = [(m, L, k, p) for (L, k, p) in pick(lengths, args.per_length) for m in methods]
-    print(f"{'method':<11}{'target':>7}{'k':>3}{'words':>8}{'S_l':>7}{'prompt_tok/word':>17}{'calls':>7}{'s':>7}  prompt",
+    print(f"{'method':<11}{'target':>7}{'k':>3}{'words':>8}{'S_l':>7}{'prompt_tok/word':>17}{'calls':>7}{'s':>7}{'rep4':>6}  prompt",
           flush=True)
 
     def show(o):
         print(f"{o.method:<11}{o.length:>7}{o.k:>3}{o.words:>8}{o.s_l:>7.1f}{o.prompt_tokens_per_word:>17.2f}"
-              f"{o.calls:>7}{o.seconds:>7.0f}  {o.prompt[:60]}", flush=True)
+              f"{o.calls:>7}{o.seconds:>7.0f}{o.repetition:>6.2f}  {o.prompt[:60]}", flush=True)
 
     results = run_all(jobs, Path(args.out), args.threads, args.no_cache, args.seed, on_done=show)
     print()
@@ -45,7 +45,8 @@ def main() -> None:
         per = "  ".join(
             f"{L}: {statistics.mean(o.s_l for o in rs if o.length == L):.1f}" for L in lengths if any(o.length == L for o in rs)
         )
-        print(f"mean S_l {m:<11} {statistics.mean(o.s_l for o in rs):6.1f}   ({per})   n={len(rs)}")
+        print(f"mean S_l {m:<11} {statistics.mean(o.s_l for o in rs):6.1f}   ({per})   n={len(rs)}   "
+              f"mean 4-gram repetition {statistics.mean(o.repetition for o in rs):.2f}")
 
 
 if __name__ == "__main__":
