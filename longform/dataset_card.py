@@ -263,7 +263,9 @@ sft = load_dataset("parquet", data_dir="{path}/sft", split="train")   # messages
 dpo = load_dataset("parquet", data_dir="{path}/dpo", split="train")   # prompt / chosen / rejected
 rm  = load_dataset("parquet", data_dir="{path}/rm",  split="train")   # chosen / rejected (implicit prompt)
 raw = load_dataset("parquet", data_dir="{path}/raw", split="train")   # everything, with metadata
-# or, through this card's configs:  load_dataset("{path}", "dpo", split="train")
+# or through this card's `configs` (force_redownload: `datasets` caches a local folder loaded
+# this way by its name and would not see a rebuild):
+dpo = load_dataset("{path}", "dpo", split="train", download_mode="force_redownload")
 ```
 
 `sft` is TRL's conversational language-modeling format (SFTTrainer), `dpo` its conversational
