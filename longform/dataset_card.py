@@ -298,6 +298,7 @@ Failed records (model errors after retries): {len(fail_rows) and ', '.join(f'{k}
 {''.join(f'{chr(10)}- `{f["id"]}`: {f["error"]}' for f in st['failed_records'][:50])}
 
 Every candidate's failed checks (method:reason):
+
 {_table(("method:reason", "candidates"), list(st['candidate_filter_fails'].items()) or [("(none)", 0)])}
 
 ## Length histograms
