@@ -182,10 +182,13 @@ def _histograms(out_dir: Path, tables: dict[str, list[dict[str, Any]]], bins: in
     kept = [r["words"] for r in tables["sft"]]
     all_words = [r["words"] for r in tables["raw"] if r["words"] is not None]
     if all_words:
+        import numpy as np
+
+        edges = np.histogram_bin_edges(all_words + kept, bins=bins)  # one set of bins for both series
         fig, ax = plt.subplots(figsize=(6, 3.2))
-        ax.hist(all_words, bins=bins, alpha=0.5, label=f"all chosen candidates (n={len(all_words)})")
+        ax.hist(all_words, bins=edges, alpha=0.5, label=f"all records' best candidates (n={len(all_words)})")
         if kept:
-            ax.hist(kept, bins=bins, alpha=0.7, label=f"kept, sft (n={len(kept)})")
+            ax.hist(kept, bins=edges, alpha=0.7, label=f"kept, sft (n={len(kept)})")
         ax.set_xlabel("words (LongBench-Write count)")
         ax.set_ylabel("records")
         ax.legend(fontsize=8)
