@@ -74,13 +74,15 @@ def section_budget(plan: list[dict[str, Any]], index: int, words_so_far: int, ta
     """Words section `index` should have: its planned share of what is still missing.
 
     words_so_far counts the assembled manuscript (headings included); the section's own heading
-    is taken off its budget.
+    (none for a continued part of a split section) is taken off its budget.
     """
     remaining = target_words - words_so_far
     rest = plan[index:]
     planned_rest = sum(max(1, s["words"]) for s in rest)
     share = remaining * max(1, plan[index]["words"]) / planned_rest
-    return max(min_words, round(share) - heading_words(plan[index]["title"]))
+    title = plan[index]["title"]
+    heading = 0 if (index > 0 and is_continued_part(title)) else heading_words(title)
+    return max(min_words, round(share) - heading)
 
 
 def max_tokens_for(words_needed: int, tokens_per_word: float, settings: SectionSettings) -> int:
@@ -99,6 +101,11 @@ def update_tokens_per_word(current: float, completion: Completion, text: str) ->
 
 _PART_SUFFIX = re.compile(r"\s*(?:\(continued(?: \d+)?\)|（续\d*）)$")
 OUTLINE_TITLE_WORDS = 12
+
+
+def is_continued_part(title: str) -> bool:
+    """True for the 2nd, 3rd... part of a section the planner split ("Title (continued 2)")."""
+    return _PART_SUFFIX.search(title) is not None
 
 
 def outline(plan: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -93,10 +93,15 @@ def _section_title(plan: list[dict[str, Any]], i: int) -> str:
 
 
 def assemble(sections: list[dict[str, Any]]) -> str:
-    """The manuscript body: each section under its `## title` (no heading for a single section)."""
+    """The manuscript body: each section under its `## title`. No heading for a single section, nor
+    for the later parts of a section the planner split: they go on under the first part's heading."""
     if len(sections) == 1:
         return sections[0]["text"].strip()
-    return "\n\n".join(f"## {s['title']}\n\n{s['text'].strip()}" for s in sections).strip()
+    blocks = []
+    for s in sections:
+        text = s["text"].strip()
+        blocks.append(text if section_writer.is_continued_part(s["title"]) and blocks else f"## {s['title']}\n\n{text}")
+    return "\n\n".join(b for b in blocks if b).strip()
 
 
 def build_graph(model: ChatModel, settings: AgentWriteSettings, progress: Progress | None = None):

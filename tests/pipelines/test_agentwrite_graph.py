@@ -139,3 +139,9 @@ def test_chinese_counts_characters(tmp_path):
 def test_recursion_limit_covers_bounds():
     s = AgentWriteSettings(section_words=400, section=SectionSettings())
     assert agentwrite.recursion_limit(10000, s) >= 2 + 25 * (1 + 6 + 2 + 1)
+
+
+def test_split_parts_go_on_under_one_heading():
+    body = agentwrite.assemble([{"title": "Tea", "text": "One."}, {"title": "Tea (continued)", "text": "Two."},
+                                {"title": "Coffee", "text": "Three."}])
+    assert body == "## Tea\n\nOne.\n\nTwo.\n\n## Coffee\n\nThree."
