@@ -40,22 +40,26 @@ def looping(n_words: int) -> str:
 class ScriptedFakeBackend(Backend):
     """Replies from a script: strings, exceptions to raise, or functions of (messages, params).
 
-    With `default`, the script may run out and `default(messages, params)` answers every later call.
+    With `default`, the script may run out and `default(messages, params)` answers every later call;
+    with `repeat_last`, the script's last step (a reply or an exception) answers every later call.
     """
 
     kind = "scripted-fake"
     supports_json_schema = False
 
     def __init__(self, script: list[Step] | None = None, *, default: Callable[[list[Message], GenParams], str] | None = None,
-                 n_ctx: int = 8192):
+                 n_ctx: int = 8192, repeat_last: bool = False):
         super().__init__(model_id="scripted-fake", n_ctx=n_ctx)
         self.script = list(script or [])
         self.default = default
+        self.repeat_last = repeat_last
         self.requests: list[tuple[list[Message], GenParams]] = []
 
     async def generate(self, messages: list[Message], params: GenParams) -> RawCompletion:
         self.requests.append((list(messages), params))
-        if self.script:
+        if self.repeat_last and len(self.script) == 1:
+            step = self.script[0]
+        elif self.script:
             step = self.script.pop(0)
         elif self.default is not None:
             step = self.default

@@ -1,12 +1,7 @@
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from fakes import prose
 from longform.agents import memory
 
 from longform.text import count_words
+from tests.fakes import prose
 
 
 def test_memory_stays_flat_as_sections_accumulate():

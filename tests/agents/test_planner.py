@@ -1,12 +1,9 @@
 import asyncio
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pytest
-from fakes import ScriptedFakeBackend, fake_model, plan_json
 from longform.agents import planner
+
+from tests.fakes import ScriptedFakeBackend, fake_model, plan_json
 
 
 @pytest.mark.parametrize("weights,total", [([1, 1, 1], 1000), ([3, 1], 7), ([0.2, 5, 1e6], 10000), ([0, 0], 5), ([1] * 7, 100)])

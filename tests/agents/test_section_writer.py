@@ -1,13 +1,8 @@
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from fakes import looping, prose
 from longform.agents import section_writer as sw
 from longform.agents.section_writer import SectionSettings
 
 from longform.text import count_words, has_degenerate_loop
+from tests.fakes import looping, prose
 
 PLAN = [{"title": f"Part {k}", "main_point": f"Point {k}.", "words": 400} for k in range(5)]
 

@@ -3,7 +3,7 @@ import asyncio
 from longform.llm import ChatModel, GenParams
 from longform.llm.cache import RequestCache, request_key
 from longform.llm.call_log import CallLog
-from tests.llm.scripted_backend import ScriptedFakeBackend
+from tests.fakes import ScriptedFakeBackend
 
 MSG = [{"role": "user", "content": "hi"}]
 

@@ -6,7 +6,7 @@ from longform.errors import StructuredOutputError, UserError
 from longform.llm import ChatModel, GenParams
 from longform.llm.call_log import CallLog
 from longform.llm.structured import check_schema, parse_and_validate
-from tests.llm.scripted_backend import ScriptedFakeBackend
+from tests.fakes import ScriptedFakeBackend
 
 SCHEMA = {
     "type": "object",

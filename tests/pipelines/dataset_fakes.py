@@ -4,12 +4,12 @@ prose requests with text of a chosen length. NOT a model: control flow only."""
 from __future__ import annotations
 
 import json
-import zlib
 import re
+import zlib
 from typing import Any
 
 from longform.llm import ChatModel, RetryPolicy
-from tests.llm.scripted_backend import ScriptedFakeBackend
+from tests.fakes import ScriptedFakeBackend
 
 VOCAB = (
     "harbour morning gull net wall boat father light window quay bell pier tide baker loaf chapel rain "

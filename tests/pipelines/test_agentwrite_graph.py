@@ -3,16 +3,13 @@
 import asyncio
 import json
 import re
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pytest
-from fakes import ScriptedFakeBackend, fake_model, looping, plan_json, prose, prose_zh
 from longform.agents.section_writer import SectionSettings
 from longform.pipelines import agentwrite
 from longform.pipelines.agentwrite import AgentWriteSettings
+
+from tests.fakes import ScriptedFakeBackend, fake_model, looping, plan_json, prose, prose_zh
 
 
 def writer_default(words_per_call: int):

@@ -6,11 +6,11 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
+from longform.pipelines import dataset_builder as db
 
 from longform.dataset_config import from_dict
 from longform.errors import UserError
 from longform.llm.retry import TransientError
-from longform.pipelines import dataset_builder as db
 from tests.pipelines.dataset_fakes import answer, fake_model, prose, without_timings
 
 

@@ -1,11 +1,8 @@
 import asyncio
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from fakes import ScriptedFakeBackend, fake_model, prose
 from longform.pipelines import direct
+
+from tests.fakes import ScriptedFakeBackend, fake_model, prose
 
 
 def test_direct_is_one_call_with_a_large_window(tmp_path):
