@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from longform.llm.redact import redact
 from longform.scores import length_score
 
 MANUSCRIPT = "manuscript.md"
@@ -26,7 +27,6 @@ CALLS = "calls.jsonl"
 CHECKPOINT = "checkpoint.sqlite"
 RUN_FILES = (MANUSCRIPT, PLAN, RUN, CALLS, CHECKPOINT, CHECKPOINT + "-wal", CHECKPOINT + "-shm", CHECKPOINT + "-journal")
 
-_SECRET_KEYS = frozenset({"api_key", "apikey", "access_token", "auth_token", "secret", "password", "authorization"})
 
 
 def write_atomic(path: str | Path, text: str) -> None:
@@ -56,24 +56,12 @@ def _umask() -> int:
 
 
 def write_json(path: str | Path, value: Any) -> None:
-    write_atomic(path, json.dumps(scrub(value), ensure_ascii=False, indent=2) + "\n")
+    write_atomic(path, json.dumps(redact(value), ensure_ascii=False, indent=2) + "\n")
 
 
 def read_json(path: str | Path) -> Any:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
-
-
-def scrub(value: Any) -> Any:
-    """Redact string values under credential-like keys (a run record never holds secrets)."""
-    if isinstance(value, dict):
-        return {
-            k: "[redacted]" if str(k).lower() in _SECRET_KEYS and isinstance(v, str) and v else scrub(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [scrub(v) for v in value]
-    return value
 
 
 def front_matter(meta: dict[str, Any]) -> str:

@@ -30,10 +30,12 @@ def test_plan_json(tmp_path):
     assert plan["fallback"] is True and plan["planned_words"] == 1000 and len(plan["sections"]) == 2
 
 
-def test_scrub_redacts_secrets_but_not_token_counts():
-    out = rr.scrub({"api_key": "sk-123", "usage": {"prompt_tokens": 5}, "nested": [{"authorization": "Bearer x"}]})
-    assert out["api_key"] == "[redacted]" and out["usage"]["prompt_tokens"] == 5
-    assert out["nested"][0]["authorization"] == "[redacted]"
+def test_run_files_are_written_without_secrets(tmp_path):
+    rr.write_json(tmp_path / "run.json", {"api_key": "sk-123", "usage": {"prompt_tokens": 5},
+                                          "nested": [{"authorization": "Bearer x"}]})
+    out = rr.read_json(tmp_path / "run.json")
+    assert out["api_key"] == "[REDACTED]" and out["usage"]["prompt_tokens"] == 5
+    assert out["nested"][0]["authorization"] == "[REDACTED]"
 
 
 def test_wipe_removes_only_run_files(tmp_path):
