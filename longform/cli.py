@@ -31,9 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         from longform.writer_cli import main as writer_main
 
         return writer_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if not getattr(args, "run", None):
-        build_parser().print_help()
+        parser.print_help()
         return 2
     return args.run(args)
 
