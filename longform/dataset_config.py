@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from longform.errors import UserError
+from longform.pipelines import registry
 
-METHODS = ("direct", "agentwrite")
 CONSTRAINT_KINDS = ("about", "range", "at_least", "at_most")
 
 
@@ -208,8 +208,8 @@ def validate(cfg: DatasetConfig, where: str) -> DatasetConfig:
     if not g.methods:
         raise bad("generation.methods", "must name at least one method")
     for m in g.methods:
-        if m not in METHODS:
-            raise bad("generation.methods", f"has unknown method {m!r}; valid: {', '.join(METHODS)}")
+        if m not in registry.METHODS:
+            raise bad("generation.methods", f"has unknown method {m!r}; valid: {', '.join(registry.METHODS)}")
     if len(set(g.methods)) != len(g.methods):
         raise bad("generation.methods", "lists a method twice; use generation.samples for several samples")
     for key, value, lo in (("generation.samples", g.samples, 1), ("generation.concurrency", g.concurrency, 1),

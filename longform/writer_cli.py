@@ -29,11 +29,11 @@ from longform.cli_support import ArgumentParser, guarded
 from longform.errors import UserError
 from longform.llm import load_model
 from longform.llm_args import add_model_args, llm_config_from_args
+from longform.pipelines import registry
 from longform.progress import RunProgress
 from longform.scores import length_score
 from longform.text import detect_language
 
-METHODS = ("direct", "agentwrite")
 MAX_WORDS = 100_000
 
 
@@ -47,8 +47,9 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--words", type=int, default=None,
                    help=f"target length in words (CJK characters count one each); 1..{MAX_WORDS:,}. "
                    "Default: the number in the prompt ('a 2000-word ...', '2000字')")
-    p.add_argument("--method", choices=METHODS, default=None, help="direct (one call, the baseline) or agentwrite "
-                   "(plan, then write section by section); default agentwrite")
+    p.add_argument("--method", choices=registry.names(), default=None,
+                   help=f"writing method: {', '.join(registry.names())} (direct: one call, the baseline; "
+                   f"agentwrite: plan, then write section by section); default {registry.DEFAULT_METHOD}")
     add_model_args(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must be empty, or use --resume/--force)")
     g = p.add_mutually_exclusive_group()
@@ -143,6 +144,15 @@ def new_run_record(args: Any, instruction: str, words: int, method: str, seed: i
     }
 
 
+def method_options(record: dict[str, Any]) -> registry.MethodOptions:
+    """The registry's generic options, from what the run record keeps (so a resume uses the same)."""
+    st = record.get("settings", {})
+    return registry.MethodOptions(
+        section_words=st.get("section_words"), requirements=st.get("requirements"),
+        concurrency=st.get("concurrency"), max_rounds=st.get("max_rounds"),
+    )
+
+
 async def _write(args: Any, out: Path, record: dict[str, Any], resume: bool, state: dict[str, Any]) -> dict[str, Any]:
     try:
         return await _write_run(args, out, record, resume, state)
@@ -166,8 +176,6 @@ def _interrupted(out: Path, state: dict[str, Any]) -> None:
 
 
 async def _write_run(args: Any, out: Path, record: dict[str, Any], resume: bool, state: dict[str, Any]) -> dict[str, Any]:
-    from longform.pipelines import agentwrite, direct
-
     cfg = llm_config_from_args(args, call_log_path=str(out / rr.CALLS))
     model = load_model(cfg)
     record["model"]["describe"] = model.describe()
@@ -183,19 +191,14 @@ async def _write_run(args: Any, out: Path, record: dict[str, Any], resume: bool,
     method = record["method"]
     with RunProgress(record["target_words"]) as progress:
         try:
-            if method == "direct":
-                result = await direct.run(
-                    model, record["instruction"], record["target_words"], seed=record["seed"],
-                    checkpoint_path=out / rr.CHECKPOINT, thread_id=record["run_id"], resume=resume, progress=progress,
-                )
-            else:
-                settings = agentwrite.AgentWriteSettings(section_words=record["settings"]["section_words"])
-                record["settings"]["agentwrite"] = settings.to_dict()
-                result = await agentwrite.run(
-                    model, record["instruction"], record["target_words"], seed=record["seed"],
-                    checkpoint_path=out / rr.CHECKPOINT, thread_id=record["run_id"], resume=resume,
-                    settings=settings, progress=progress,
-                )
+            settings = registry.settings_for(method, method_options(record))
+            if settings is not None and hasattr(settings, "to_dict"):
+                record["settings"][method] = settings.to_dict()
+            result = await registry.get(method).run(
+                model, record["instruction"], record["target_words"], seed=record["seed"],
+                checkpoint_path=out / rr.CHECKPOINT, thread_id=record["run_id"], resume=resume,
+                settings=settings, progress=progress,
+            )
         finally:
             session["elapsed_s"] = round(time.monotonic() - t0, 3)
             session["backend_calls"] = model.calls
@@ -265,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         words = check_words(args.words if args.words is not None else words_from_prompt(instruction))
         prepare_out_dir(out, resume=False, force=args.force)
         record = new_run_record(
-            args, instruction, words, args.method or "agentwrite", 0 if args.seed is None else args.seed,
+            args, instruction, words, args.method or registry.DEFAULT_METHOD, 0 if args.seed is None else args.seed,
             args.section_words or 400,
         )
         resume = False

@@ -80,6 +80,13 @@ class AgentWriteState(TypedDict, total=False):
     manuscript: str
 
 
+def make_settings(options: Any) -> AgentWriteSettings:
+    """Settings from the registry's generic MethodOptions (section_words)."""
+    if getattr(options, "section_words", None):
+        return AgentWriteSettings(section_words=options.section_words)
+    return AgentWriteSettings()
+
+
 def recursion_limit(target_words: int, settings: AgentWriteSettings) -> int:
     """Steps the graph may take: plan + per section (all calls + finish) + assemble, with slack."""
     n = planner.section_count(target_words, settings.section_words, settings.max_sections)

@@ -29,6 +29,7 @@ from longform.dataset_config import DatasetConfig
 from longform.errors import LongformError, UserError
 from longform.filters import Deduplicator, check_output
 from longform.instructions import Instruction, LoadReport, augment, load_instructions
+from longform.pipelines import registry
 from longform.shard_store import ShardStore, atomic_write_text, latest_rows
 
 SPLITS = ("sft", "dpo", "rm", "raw")
@@ -100,17 +101,11 @@ def plan_records(cfg: DatasetConfig, shard: tuple[int, int] = (0, 1)) -> Plan:
 
 
 def _pipeline(method: str):
-    from longform.pipelines import agentwrite, direct
-
-    return {"direct": direct, "agentwrite": agentwrite}[method]
+    return registry.get(method)
 
 
 def _settings(method: str, cfg: DatasetConfig) -> Any:
-    if method == "agentwrite" and cfg.generation.section_words:
-        from longform.pipelines.agentwrite import AgentWriteSettings
-
-        return AgentWriteSettings(section_words=cfg.generation.section_words)
-    return None
+    return registry.settings_for(method, registry.MethodOptions(section_words=cfg.generation.section_words or None))
 
 
 def rank_candidates(cands: list[dict[str, Any]], methods: list[str]) -> list[int]:

@@ -35,6 +35,11 @@ MAX_TARGET_MULTIPLE = 4  # S_l = 0 at 4x the target
 TOKENS_PER_WORD = {"en": 1.35, "zh": 1.6}
 
 
+def make_settings(options: Any) -> None:
+    """direct has no settings."""
+    return None
+
+
 class DirectState(TypedDict, total=False):
     instruction: str
     target_words: int
