@@ -13,6 +13,7 @@ import sys
 from longform import __version__
 from longform.cli_support import ArgumentParser, guarded
 from longform.commands import chat, dataset
+from longform.commands import eval as eval_command
 
 
 def build_parser() -> ArgumentParser:
@@ -21,11 +22,13 @@ def build_parser() -> ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     chat.add_parser(sub)
     dataset.add_parser(sub)
+    eval_command.add_parser(sub)
     return parser
 
 
 @guarded
 def main(argv: list[str] | None = None) -> int:
+    console_entry = argv is None
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["write"]:
         from longform.writer_cli import main as writer_main
@@ -33,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         return writer_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.console_entry = console_entry  # a long command may exit at once on Ctrl-C (not when called from Python)
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
