@@ -5,8 +5,9 @@ Sources: a JSONL file, a Parquet file, or a local Hugging Face dataset directory
 `prompt` or `query` field (or the configured one). Errors name the file and the line (or row).
 
 The explicit length of an instruction comes from, in order: LonGen's `type` + `constraint`
-fields; the length stated in the text ("about 500 words", "between 300 and 500 words",
-"at least 800 words", "不超过600字", "2000字左右", ...); a numeric `length` field (LongBench-Write).
+fields; the length stated in the text, read by the one parser `longform.lengths.parse_length`
+("about 500 words", "between 300 and 500 words", "at least 800 words", "不超过600字", "两千字左右",
+...); a numeric `length` field (LongBench-Write).
 Without one, the job's default target applies and the record is marked `implicit`.
 
 Augmentation as in Self-Lengthen: an instruction without a stated length is rewritten to carry
@@ -21,12 +22,12 @@ import json
 import random
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from longform.errors import UserError
-from longform.scores import longen_interval
+from longform.lengths import LengthSpec, make_spec, parse_length
 from longform.text import detect_language
 
 INSTRUCTION_FIELDS = ("instruction", "prompt", "query")
@@ -34,34 +35,9 @@ KINDS = ("about", "range", "at_least", "at_most")
 _LONGEN_KIND = {"about": "about", "range": "range", "above": "at_least", "below": "at_most"}
 
 
-@dataclass
-class Constraint:
-    """An explicit length: kind (about/range/at_least/at_most) and the interval it allows."""
-
-    kind: str
-    length: int  # L (for range: the midpoint)
-    lo: float
-    hi: float
-
-    @property
-    def target_words(self) -> int:
-        """What the pipeline is asked to write: the middle of the allowed interval."""
-        if self.kind == "about":
-            return self.length
-        return int(round((self.lo + self.hi) / 2))
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def make_constraint(kind: str, length: int = 0, lo: int | None = None, hi: int | None = None) -> Constraint:
-    if kind == "range":
-        assert lo is not None and hi is not None
-        a, b = longen_interval("range", 0, (lo, hi))
-        return Constraint("range", int(round((a + b) / 2)), a, b)
-    longen_kind = {"about": "about", "at_least": "above", "at_most": "below"}[kind]
-    a, b = longen_interval(longen_kind, length)
-    return Constraint(kind, length, a, b)
+# An explicit length: the one parser's spec (kind, length, lo, hi, target_words).
+Constraint = LengthSpec
+make_constraint = make_spec
 
 
 @dataclass
@@ -80,51 +56,10 @@ class Instruction:
 
 # --- the length stated in an instruction -------------------------------------------------------
 
-_NUM = r"(\d+(?:[,，]\d{3})*(?:\.\d+)?\s*[kK千万]?)"
-_W = r"(?:english\s+)?words?"
-_EN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("range", re.compile(rf"between\s+{_NUM}\s*(?:{_W}\s+)?and\s+{_NUM}\s*-?\s*{_W}", re.IGNORECASE)),
-    ("range", re.compile(rf"{_NUM}\s*(?:-|–|—|~|to)\s*{_NUM}\s*-?\s*{_W}", re.IGNORECASE)),
-    ("at_least", re.compile(rf"(?:at\s+least|no\s+(?:fewer|less)\s+than|not\s+(?:fewer|less)\s+than|a\s+minimum\s+of|minimum\s+of|(?<!no\s)(?<!not\s)more\s+than|(?<!no\s)(?<!not\s)over)\s+{_NUM}\s*-?\s*{_W}", re.IGNORECASE)),
-    ("at_least", re.compile(rf"{_NUM}\s*\+?\s*{_W}\s+or\s+more", re.IGNORECASE)),
-    ("at_most", re.compile(rf"(?:at\s+most|no\s+more\s+than|not\s+more\s+than|not\s+exceed(?:ing)?|a\s+maximum\s+of|maximum\s+of|up\s+to|under|(?<!no\s)(?<!not\s)fewer\s+than|(?<!no\s)(?<!not\s)less\s+than|within)\s+{_NUM}\s*-?\s*{_W}", re.IGNORECASE)),
-    ("at_most", re.compile(rf"{_NUM}\s*{_W}\s+or\s+(?:fewer|less)", re.IGNORECASE)),
-    ("about", re.compile(rf"{_NUM}\s*-?\s*{_W}", re.IGNORECASE)),
-]
-_ZH_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("range", re.compile(rf"{_NUM}\s*字?\s*(?:-|–|—|~|～|到|至)\s*{_NUM}\s*字")),
-    ("at_least", re.compile(rf"(?:不少于|不低于|至少|最少|不得少于|(?<![不得])超过|(?<!不)多于)\s*{_NUM}\s*字")),
-    ("at_least", re.compile(rf"{_NUM}\s*字以上")),
-    ("at_most", re.compile(rf"(?:不超过|不多于|不得超过|最多|至多|(?<![不得])少于)\s*{_NUM}\s*字(?!左右)")),
-    ("at_most", re.compile(rf"{_NUM}\s*字(?:以内|以下|之内)")),
-    ("about", re.compile(rf"{_NUM}\s*字")),
-]
-
-
-def _number(text: str) -> int:
-    t = text.replace(",", "").replace("，", "").replace(" ", "")
-    mult = 1
-    if t[-1:] in ("k", "K", "千"):
-        mult, t = 1000, t[:-1]
-    elif t[-1:] == "万":
-        mult, t = 10000, t[:-1]
-    return int(round(float(t) * mult))
-
 
 def find_constraint(text: str) -> Constraint | None:
-    """The length constraint stated in an instruction's text, or None."""
-    for kind, pat in _EN_PATTERNS + _ZH_PATTERNS:
-        m = pat.search(text)
-        if m is None:
-            continue
-        nums = [_number(g) for g in m.groups() if g]
-        if not nums or min(nums) <= 0:
-            continue
-        if kind == "range":
-            lo, hi = sorted(nums[:2])
-            return make_constraint("range", lo=lo, hi=hi)
-        return make_constraint(kind, nums[0])
-    return None
+    """The length constraint stated in an instruction's text, or None (see longform.lengths)."""
+    return parse_length(text)
 
 
 def _constraint_from_fields(row: dict[str, Any], where: str) -> Constraint | None:
@@ -136,7 +71,7 @@ def _constraint_from_fields(row: dict[str, Any], where: str) -> Constraint | Non
             nums = re.findall(r"\d+(?:,\d{3})*", text)
             if not nums:
                 raise UserError(f"{where}: `constraint` {text!r} states no length")
-            c = make_constraint("about", _number(nums[0]))
+            c = make_constraint("about", int(nums[0].replace(",", "")))
         mapped = _LONGEN_KIND[kind.strip().lower()]
         if mapped != c.kind and mapped != "range":
             c = make_constraint(mapped, c.length)
