@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
+import signal
 import sys
+import threading
 from typing import Callable, NoReturn
 
 from longform.errors import LongformError
@@ -19,11 +22,25 @@ class ArgumentParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _sigterm_to_sigint(signum: int, frame: object) -> None:
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def sigterm_like_ctrl_c() -> None:
+    """SIGTERM (what SLURM and Kubernetes send on preemption, and `kill`'s default) takes the Ctrl-C
+    path: finished work is saved, the run is left resumable and the command says so. Its default
+    action would end the process at once and lose what is buffered."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _sigterm_to_sigint)
+
+
 def guarded(main: Callable[..., int | None]) -> Callable[..., int]:
-    """Wrap a CLI entry point: LongformError -> `error: ...` and its exit code; Ctrl-C -> exit 130."""
+    """Wrap a CLI entry point: LongformError -> `error: ...` and its exit code; Ctrl-C or SIGTERM ->
+    exit 130 after the command saved its finished work."""
 
     @functools.wraps(main)
     def wrapper(*args: object, **kwargs: object) -> int:
+        sigterm_like_ctrl_c()
         try:
             return main(*args, **kwargs) or 0
         except LongformError as exc:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from longform.errors import UserError
+from longform.llm.redact import redact
 from longform.pipelines import registry
 
 CONSTRAINT_KINDS = ("about", "range", "at_least", "at_most")
@@ -128,7 +129,8 @@ class DatasetConfig:
                 setattr(self, f.name, _SECTIONS[f.name]())
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The config as recorded in job.json and the dataset card: credentials in URLs redacted."""
+        return redact(dataclasses.asdict(self))
 
     def generation_key(self) -> dict[str, Any]:
         """What decides a record's text: part of every record id (output paths and filters are not)."""

@@ -83,7 +83,7 @@ def manuscript_meta(*, method: str, model: str, instruction: str, target_words: 
 
 def write_manuscript(out_dir: str | Path, body: str, meta: dict[str, Any]) -> Path:
     path = Path(out_dir) / MANUSCRIPT
-    write_atomic(path, front_matter(meta) + "\n" + body.strip() + "\n")
+    write_atomic(path, front_matter(redact(meta)) + "\n" + body.strip() + "\n")
     return path
 
 

@@ -28,6 +28,7 @@ from longform import run_record as rr
 from longform.cli_support import ArgumentParser, guarded
 from longform.errors import UserError
 from longform.llm import load_model
+from longform.llm.redact import REDACTED
 from longform.llm_args import add_model_args, llm_config_from_args
 from longform.pipelines import registry
 from longform.progress import RunProgress
@@ -256,7 +257,11 @@ def main(argv: list[str] | None = None) -> int:
         # The model flags are not stored as secrets; reuse the run's model unless given again.
         if args.model == "embedded" and record["model"].get("spec") not in (None, "embedded"):
             args.model = record["model"]["spec"]
-        args.base_url = args.base_url or record["model"].get("base_url")
+        stored_url = record["model"].get("base_url")
+        if args.base_url is None and stored_url and REDACTED in stored_url:
+            raise UserError(f"the run in {out} used a --base-url with credentials, which are never stored; "
+                            "pass the same --base-url again to resume")
+        args.base_url = args.base_url or stored_url
         args.n_ctx = args.n_ctx or record["model"].get("n_ctx")
         resume = True
     else:

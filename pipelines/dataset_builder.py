@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from longform.dataset_config import DatasetConfig
 from longform.errors import LongformError, UserError
 from longform.filters import Deduplicator, check_output
+from longform.llm.redact import redact_text
 from longform.instructions import Instruction, LoadReport, augment, load_instructions
 from longform.pipelines import registry
 from longform.shard_store import ShardStore, atomic_write_text, latest_rows
@@ -180,10 +181,10 @@ async def generate_record(model: Any, task: Task, cfg: DatasetConfig) -> dict[st
     try:
         rec["candidates"] = list(await asyncio.gather(*jobs))
     except LongformError as exc:
-        rec["status"], rec["reason"], rec["error"] = "failed", type(exc).__name__, str(exc)
+        rec["status"], rec["reason"], rec["error"] = "failed", type(exc).__name__, redact_text(str(exc))
         return rec
     except Exception as exc:  # noqa: BLE001 - one broken record must not stop a 6k-record job
-        rec["status"], rec["reason"], rec["error"] = "failed", type(exc).__name__, f"{type(exc).__name__}: {exc}"
+        rec["status"], rec["reason"], rec["error"] = "failed", type(exc).__name__, redact_text(f"{type(exc).__name__}: {exc}")
         return rec
     rec["status"] = "generated"
     return decide(rec, cfg)

@@ -38,6 +38,7 @@ class ManuscriptResult:
     sections: list[dict[str, Any]] = field(default_factory=list)
     usage: dict[str, Any] = field(default_factory=dict)
     resumed: bool = False
+    report: dict[str, Any] = field(default_factory=dict)  # method-specific report for run.json (cogwriter: constraints)
 
 
 @contextlib.asynccontextmanager
@@ -83,6 +84,13 @@ def call_event(progress: Progress, c: Completion, **data: Any) -> None:
     )
 
 
+def graph_finished(snapshot: Any) -> bool:
+    """True only when the graph reached its end. A step killed after its node's writes were saved
+    but before the next checkpoint has no `next` node left to run (its task already has writes),
+    yet it has a task: resuming applies those pending writes and goes on."""
+    return not snapshot.next and not snapshot.tasks
+
+
 async def run_graph(
     build: Callable[[Any], Any],
     initial_state: dict[str, Any],
@@ -95,7 +103,8 @@ async def run_graph(
     """Compile the graph with a SQLite checkpointer and run it to the end.
 
     With resume=True and a checkpoint on `thread_id`, the run continues from its last finished
-    step (input None): finished steps, and so finished sections, are not run again. Without a
+    step (input None): finished steps, and so finished sections, are not run again; writes a killed
+    step had already saved (pending writes) are applied, not recomputed. Without a
     checkpoint, resume starts from `initial_state`. Checkpoints are written synchronously after
     every step (durability="sync"), so a kill -9 loses at most the step in flight.
     Returns (final state, resumed?).
@@ -108,7 +117,7 @@ async def run_graph(
         if resume:
             snapshot = await graph.aget_state(config)
             if snapshot.values:
-                if not snapshot.next:  # already finished
+                if graph_finished(snapshot):
                     return dict(snapshot.values), True
                 payload, resumed = None, True
         final = await graph.ainvoke(payload, config, durability="sync")

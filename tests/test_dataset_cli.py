@@ -19,6 +19,7 @@ from tests.llm.conftest import llama_server  # noqa: F401  (session fixture: a r
 from tests.llm.fault_proxy import FaultProxy
 from tests.pipelines.dataset_fakes import without_timings
 
+URL_SECRET = "s3cret-in-url-77"
 INSTRUCTIONS = [
     "Write about 120 words describing a quiet harbour at dawn.",
     "Write about 120 words on why people keep paper notebooks.",
@@ -27,7 +28,8 @@ INSTRUCTIONS = [
 
 
 def write_job(root: Path, name: str, *, cache: Path | None, model: str = "embedded", base_url: str | None = None,
-              samples: int = 2, extra_model: dict | None = None, instructions: list[str] = INSTRUCTIONS) -> Path:
+              samples: int = 2, extra_model: dict | None = None, instructions: list[str] = INSTRUCTIONS,
+              part_rows: int = 1) -> Path:
     import yaml
 
     root.mkdir(parents=True, exist_ok=True)
@@ -39,7 +41,7 @@ def write_job(root: Path, name: str, *, cache: Path | None, model: str = "embedd
         "generation": {"methods": ["direct"], "samples": samples, "concurrency": 1, "default_target_words": 120},
         "model": {"model": model, "base_url": base_url, "n_ctx": 352, "threads": 1,
                   **({"cache_path": str(cache)} if cache else {"no_cache": True}), **(extra_model or {})},
-        "output": {"dir": str(root / "out"), "part_rows": 1},
+        "output": {"dir": str(root / "out"), "part_rows": part_rows},
     }
     path = root / f"{name}.yaml"
     path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
@@ -197,6 +199,30 @@ def test_kill_9_and_resume_neither_loses_nor_duplicates(jobs):
 
 
 @pytest.mark.model
+def test_sigterm_keeps_buffered_records_and_says_how_to_resume(jobs):
+    """SIGTERM (preemption) takes the Ctrl-C path: records finished but still buffered are written."""
+    cfg = write_job(jobs, "termed", cache=jobs / "termed-cache.sqlite", samples=1, part_rows=100)
+    ds = jobs / "out" / "termed"
+    proc = subprocess.Popen(cli("build", "--config", str(cfg), "--no-progress"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, cwd=os.getcwd())
+    lines = []
+    for line in proc.stderr:  # --no-progress prints one line per finished record: "[1/3] <id> kept"
+        lines.append(line)
+        if line.startswith("[1/"):
+            break
+    assert proc.poll() is None, "".join(lines)
+    proc.send_signal(signal.SIGTERM)
+    err = "".join(lines) + proc.stderr.read()
+    proc.wait(timeout=300)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and f"longform dataset build --config {cfg}" in err
+    assert len(journal_ids(ds)) >= 1  # the buffered record reached the journal
+    p = run_cli("build", "--config", str(cfg), "--no-progress")
+    ids = journal_ids(ds)
+    assert len(ids) == len(set(ids)) == 3 and "already done" in p.stderr
+
+
+@pytest.mark.model
 def test_bad_input_names_the_problem_and_keeps_what_was_written(reference, jobs):
     cfg, ds, _ = reference
     before = tree_digest(ds)
@@ -232,7 +258,9 @@ def test_bad_input_names_the_problem_and_keeps_what_was_written(reference, jobs)
 def test_flaky_server_still_yields_the_full_dataset(llama_server, tmp_path):  # noqa: F811
     schedule = ["500", "ok", "429", "drop", "ok", "garbage", "503", "ok"]
     with FaultProxy(llama_server, schedule) as proxy:
-        cfg = write_job(tmp_path, "flaky", cache=None, model="openai:smollm2", base_url=f"{proxy.url}/v1",
+        # Credentials in the URL (user-info and a key-like query parameter) must reach no file.
+        url = proxy.url.replace("http://", f"http://alice:{URL_SECRET}@") + f"/v1?api_key={URL_SECRET}"
+        cfg = write_job(tmp_path, "flaky", cache=tmp_path / "cache.sqlite", model="openai:smollm2", base_url=url,
                         samples=1, extra_model={"concurrency": 1, "timeout_s": 60, "retries": 6})
         p = run_cli("build", "--config", str(cfg), "--no-progress")
     assert {"500", "429", "drop", "garbage"} <= set(proxy.seen)
@@ -240,6 +268,9 @@ def test_flaky_server_still_yields_the_full_dataset(llama_server, tmp_path):  # 
     raw = rows(ds, "raw")
     assert len(raw) == 3 and all(r["status"] != "failed" for r in raw), p.stderr
     assert all(r["text"] for r in raw)
+    leaked = [str(f) for f in (tmp_path / "out").rglob("*") if f.is_file() and URL_SECRET.encode() in f.read_bytes()]
+    leaked += [f.name for f in tmp_path.glob("cache.sqlite*") if URL_SECRET.encode() in f.read_bytes()]
+    assert not leaked and URL_SECRET not in p.stderr + p.stdout, leaked
 
 
 @pytest.mark.model

@@ -189,13 +189,14 @@ def test_kill_9_then_resume_requests_no_finished_section(tmp_path):
 
 
 @pytest.mark.model
-def test_ctrl_c_leaves_a_resumable_run(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_leaves_a_resumable_run(tmp_path, sig):
     out = tmp_path / "c"
-    args = ["Write a story about a lighthouse keeper.", "--words", "400", "--section-words", "200",
+    args = ["Write a story about a lighthouse keeper.", "--words", "240", "--section-words", "120",
             "--out", str(out), "--no-cache"]
     proc = subprocess.Popen(WRITER + args + THREADS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert _wait_for_tag(out, "section-1", proc)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err
     assert f"writer --out {out} --resume" in err
@@ -203,3 +204,25 @@ def test_ctrl_c_leaves_a_resumable_run(tmp_path):
     r = run_writer(["--out", str(out), "--resume", "--no-cache"])
     assert r.returncode == 0, r.stderr
     assert rr.read_manuscript(out / rr.MANUSCRIPT)[0]["words"] > 0
+
+
+@pytest.mark.model
+def test_kill_9_right_after_the_call_is_logged_resumes_to_a_full_manuscript(tmp_path):
+    """The kill lands between the call's log line and its step's checkpoint (the node's writes are
+    saved as pending writes, or not yet): the resume must finish the run, never report 0 words."""
+    out = tmp_path / "d"
+    args = ["Write a short note about rain.", "--words", "60", "--method", "direct", "--out", str(out), "--no-cache"]
+    proc = subprocess.Popen(WRITER + args + THREADS, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    log = out / rr.CALLS
+    while not (log.exists() and log.read_bytes().endswith(b"\n")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.kill()
+    proc.wait()
+    r = run_writer(["--out", str(out), "--resume", "--no-cache"])
+    assert r.returncode == 0, r.stderr
+    front, body = rr.read_manuscript(out / rr.MANUSCRIPT)
+    assert front["words"] > 0 and body.strip()
+    assert json.loads((out / rr.RUN).read_text())["status"] == "done"
+    again = run_writer(["--out", str(out), "--resume", "--no-cache"])
+    assert again.returncode == 0 and "nothing to resume" in again.stderr

@@ -169,7 +169,13 @@ def run_build(args: argparse.Namespace) -> int:
     shard = db.parse_shard(args.shard) if args.shard else (0, 1)
     plan = db.plan_records(cfg, shard)  # input errors surface before the model loads or anything is written
     started = time.monotonic()
-    summary = asyncio.run(_build(cfg, shard, plan, args))
+    try:
+        summary = asyncio.run(_build(cfg, shard, plan, args))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (preemption): run_job has stored every finished record
+        shard_flag = f" --shard {args.shard}" if args.shard else ""
+        print(f"interrupted; finished records are saved in {db.work_dir(cfg, shard)}. Resume with: "
+              f"longform dataset build --config {args.config}{shard_flag}", file=sys.stderr)
+        return 130
     elapsed = time.monotonic() - started
     c = summary.counts
     print(f"shard {shard[0]}/{shard[1]}: {summary.planned} record(s): {summary.skipped_done} already done, "

@@ -6,6 +6,7 @@ from typing import Any
 
 from longform.errors import ModelError, UserError
 from longform.llm.backend import Backend
+from longform.llm.redact import redact_url
 from longform.llm.openai_compat import DEFAULT_REMOTE_N_CTX, chat_request, completion_from_response
 from longform.llm.retry import TransientError
 from longform.llm.types import GenParams, Message, RawCompletion
@@ -31,7 +32,7 @@ class LiteLLMBackend(Backend):
         self.model = model
         self.base_url = base_url
         self.timeout_s = timeout_s
-        super().__init__(model_id=f"litellm:{model}" + (f"@{base_url}" if base_url else ""), n_ctx=n_ctx or DEFAULT_REMOTE_N_CTX)
+        super().__init__(model_id=f"litellm:{model}" + (f"@{redact_url(base_url)}" if base_url else ""), n_ctx=n_ctx or DEFAULT_REMOTE_N_CTX)
 
     async def generate(self, messages: list[Message], params: GenParams) -> RawCompletion:
         import litellm
@@ -61,8 +62,8 @@ class LiteLLMBackend(Backend):
 
     def failure_hint(self, cause: BaseException) -> str:
         if self.base_url and "connect" in str(cause).lower():
-            return f"Cannot reach {self.base_url}: start the server or fix --base-url"
+            return f"Cannot reach {redact_url(self.base_url)}: start the server or fix --base-url"
         return "The provider kept failing; check its status or try again later"
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "base_url": self.base_url}
+        return {**super().describe(), "base_url": redact_url(self.base_url) if self.base_url else None}

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from typing import Any
 
 from longform.errors import ModelError, UserError
 from longform.llm.backend import Backend
+from longform.llm.redact import redact_url
 from longform.llm.retry import TransientError
 from longform.llm.types import GenParams, Message, RawCompletion, Usage
 
@@ -48,7 +50,7 @@ class OpenAIBackend(Backend):
         self._api_key = api_key
         self._clients: dict[int, Any] = {}
         self._schema_style = "json_schema"  # OpenAI, vLLM, SGLang; llama_cpp.server needs "json_object"
-        super().__init__(model_id=f"openai:{model}" + (f"@{base_url}" if base_url else ""), n_ctx=n_ctx or DEFAULT_REMOTE_N_CTX)
+        super().__init__(model_id=f"openai:{model}" + (f"@{redact_url(base_url)}" if base_url else ""), n_ctx=n_ctx or DEFAULT_REMOTE_N_CTX)
         self.model = model
 
     def _client(self) -> Any:
@@ -56,10 +58,12 @@ class OpenAIBackend(Backend):
 
         loop_id = id(asyncio.get_running_loop())
         if loop_id not in self._clients:
+            url, query = split_query(self.base_url)
             # Retries are ours (bounded, with jitter); the client's own are off.
             self._clients = {
                 loop_id: openai.AsyncOpenAI(
-                    api_key=self._api_key, base_url=self.base_url, timeout=self.timeout_s, max_retries=0
+                    api_key=self._api_key, base_url=url, default_query=query or None, timeout=self.timeout_s,
+                    max_retries=0,
                 )
             }
         return self._clients[loop_id]
@@ -96,13 +100,13 @@ class OpenAIBackend(Backend):
         return {"type": "json_schema", "json_schema": {"name": "output", "schema": schema}}
 
     def failure_hint(self, cause: BaseException) -> str:
-        where = self.base_url or "api.openai.com"
+        where = redact_url(self.base_url) if self.base_url else "api.openai.com"
         if "connect" in str(cause).lower():
             return f"Cannot reach {where}: start the server or fix --base-url"
         return f"The server at {where} kept failing; check its logs or try again later"
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "base_url": self.base_url}
+        return {**super().describe(), "base_url": redact_url(self.base_url) if self.base_url else None}
 
     async def aclose(self) -> None:
         for client in self._clients.values():
@@ -123,6 +127,10 @@ def chat_request(model: str, messages: list[Message], params: GenParams) -> dict
         kwargs["seed"] = params.seed
     if params.stop:
         kwargs["stop"] = list(params.stop)
+    if params.frequency_penalty is not None:
+        kwargs["frequency_penalty"] = params.frequency_penalty
+    if params.presence_penalty is not None:
+        kwargs["presence_penalty"] = params.presence_penalty
     return kwargs
 
 
@@ -137,6 +145,15 @@ def completion_from_response(resp: Any) -> RawCompletion:
         finish_reason=choices[0].finish_reason or "stop",
         usage=Usage(getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0),
     )
+
+
+def split_query(base_url: str | None) -> tuple[str | None, dict[str, str]]:
+    """(URL without its query, the query's parameters): the client appends paths to the base URL, so
+    parameters such as `?api-version=...&api_key=...` travel as default query parameters instead."""
+    if not base_url:
+        return base_url, {}
+    parts = urlsplit(base_url)
+    return urlunsplit(parts._replace(query="")), dict(parse_qsl(parts.query, keep_blank_values=True))
 
 
 def _describe(exc: BaseException) -> str:

@@ -16,6 +16,12 @@ _SECRET_PATTERNS = [
     re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"),
 ]
 REDACTED = "[REDACTED]"
+# user:password@ in any URL, and query parameters whose name says they carry a credential.
+_URL_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@?#\"']+@")
+_URL_SECRET_PARAM = re.compile(
+    r"([?&;][A-Za-z0-9_.\-]*(?:key|token|secret|password|passwd|pwd|auth|signature|sig|credentials?)=)[^&#\s\"']+",
+    re.IGNORECASE,
+)
 
 
 def _env_secrets() -> list[str]:
@@ -26,9 +32,16 @@ def _env_secrets() -> list[str]:
     ]
 
 
+def redact_url(url: str) -> str:
+    """`url` without user-info (`user:secret@`) and without the values of key-like query parameters."""
+    url = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", url)
+    return _URL_SECRET_PARAM.sub(lambda m: f"{m.group(1)}{REDACTED}", url)
+
+
 def redact_text(text: str, secrets: list[str] | None = None) -> str:
     for value in _env_secrets() if secrets is None else secrets:
         text = text.replace(value, REDACTED)
+    text = redact_url(text)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(REDACTED, text)
     return text
