@@ -14,6 +14,7 @@ from longform import __version__
 from longform.cli_support import ArgumentParser, guarded
 from longform.commands import chat, dataset
 from longform.commands import eval as eval_command
+from longform.commands import train as train_command
 
 
 def build_parser() -> ArgumentParser:
@@ -23,6 +24,7 @@ def build_parser() -> ArgumentParser:
     chat.add_parser(sub)
     dataset.add_parser(sub)
     eval_command.add_parser(sub)
+    train_command.add_parser(sub)
     return parser
 
 
