@@ -1,6 +1,7 @@
 """The files a manuscript run leaves in its output folder, written atomically (temp + fsync + rename).
 
-    manuscript.md      YAML front matter (method, model, target and actual words, S_l) + the text
+    manuscript.md      YAML front matter (method, model, target and actual words, S_l; the stated
+                       interval and LonGen score when the instruction states a length) + the text
     plan.json          the plan (sections, budgets) and how it was made (fallback used or not)
     run.json           config, seeds, usage, timings, per-section words, status; never secrets
     calls.jsonl        every model call (written by the LLM layer's call log)
@@ -18,7 +19,7 @@ from typing import Any
 import yaml
 
 from longform.llm.redact import redact
-from longform.scores import length_score
+from longform.scores import length_score, longen_score
 
 MANUSCRIPT = "manuscript.md"
 PLAN = "plan.json"
@@ -68,8 +69,11 @@ def front_matter(meta: dict[str, Any]) -> str:
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000).strip() + "\n---\n"
 
 
-def manuscript_meta(*, method: str, model: str, instruction: str, target_words: int, words: int, lang: str, seed: Any) -> dict[str, Any]:
-    return {
+def manuscript_meta(*, method: str, model: str, instruction: str, target_words: int, words: int, lang: str, seed: Any,
+                    length: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Front matter. `length`: the instruction's stated length (longform.lengths.LengthSpec.to_dict());
+    with it the front matter records the interval and the LonGen score beside S_l."""
+    meta = {
         "method": method,
         "model": model,
         "instruction": instruction,
@@ -77,8 +81,13 @@ def manuscript_meta(*, method: str, model: str, instruction: str, target_words: 
         "target_words": int(target_words),
         "words": int(words),
         "length_score": round(length_score(target_words, words), 2) if target_words > 0 else None,
-        "seed": seed,
     }
+    if length:
+        meta["stated_length"] = {"kind": length["kind"], "length": int(length["length"]),
+                                 "lo": float(length["lo"]), "hi": float(length["hi"])}
+        meta["longen_score"] = round(longen_score(int(words), float(length["lo"]), float(length["hi"])), 4)
+    meta["seed"] = seed
+    return meta
 
 
 def write_manuscript(out_dir: str | Path, body: str, meta: dict[str, Any]) -> Path:

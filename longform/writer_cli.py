@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import re
 import shlex
 import sys
 import time
@@ -32,6 +31,7 @@ from longform.llm.redact import REDACTED
 from longform.llm_args import add_model_args, llm_config_from_args
 from longform.pipelines import registry
 from longform.progress import RunProgress
+from longform.lengths import parse_length
 from longform.scores import length_score
 from longform.text import detect_language
 
@@ -62,17 +62,17 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-_WORDS_IN_PROMPT = re.compile(r"(\d[\d,]*)\s*(?:-|\s)?\s*(?:words?\b|字)", re.IGNORECASE)
-
-
 def words_from_prompt(prompt: str) -> int | None:
-    m = _WORDS_IN_PROMPT.search(prompt)
-    if not m:
-        return None
-    try:
-        return int(m.group(1).replace(",", ""))
-    except ValueError:
-        return None
+    """What to aim at when the prompt states a length and no --words is given: the middle of the
+    stated interval (longform.lengths.parse_length; "at least 2000 words" -> 2500, not 2000)."""
+    spec = parse_length(prompt)
+    return spec.target_words if spec else None
+
+
+def stated_length(instruction: str) -> dict[str, Any] | None:
+    """The instruction's stated length (kind, L, interval, aim) as the run record keeps it, or None."""
+    spec = parse_length(instruction)
+    return spec.to_dict() if spec else None
 
 
 def read_prompt(args: Any) -> str | None:
@@ -90,7 +90,8 @@ def read_prompt(args: Any) -> str | None:
 
 def check_words(words: int | None) -> int:
     if words is None:
-        raise UserError("no target length: pass --words N (or say 'a N-word ...' in the prompt)")
+        raise UserError("no target length: pass --words N, or state it in the prompt "
+                        "('about 2000 words', 'at least 3000 words', '两千字左右')")
     if words <= 0:
         raise UserError(f"--words must be a positive number of words, got {words}")
     if words > MAX_WORDS:
@@ -136,6 +137,7 @@ def new_run_record(args: Any, instruction: str, words: int, method: str, seed: i
         "instruction": instruction,
         "language": detect_language(instruction),
         "target_words": words,
+        "length": stated_length(instruction),
         "seed": seed,
         "model": {"spec": args.model, "base_url": args.base_url, "n_ctx": args.n_ctx},
         "settings": {"section_words": section_words},
@@ -190,7 +192,7 @@ async def _write_run(args: Any, out: Path, record: dict[str, Any], resume: bool,
               file=sys.stderr)
     t0 = time.monotonic()
     method = record["method"]
-    with RunProgress(record["target_words"]) as progress:
+    with RunProgress(record["target_words"]).watch(model.activity, show_wait=model.backend.streams) as progress:
         try:
             settings = registry.settings_for(method, method_options(record))
             if settings is not None and hasattr(settings, "to_dict"):
@@ -210,6 +212,7 @@ async def _write_run(args: Any, out: Path, record: dict[str, Any], resume: bool,
     meta = rr.manuscript_meta(
         method=method, model=record["model"]["describe"].get("model", args.model), instruction=record["instruction"],
         target_words=record["target_words"], words=result.words, lang=result.lang, seed=record["seed"],
+        length=record.get("length"),
     )
     if result.plan:
         rr.write_plan(out, result.plan, result.plan_meta, record["target_words"])
@@ -221,6 +224,7 @@ async def _write_run(args: Any, out: Path, record: dict[str, Any], resume: bool,
         finished_at=_now(),
         words=result.words,
         length_score=s_l,
+        longen_score=meta.get("longen_score"),
         usage=result.usage,
         prompt_tokens_per_word=round(result.usage.get("prompt_tokens", 0) / max(1, result.words), 4),
         plan_fallback=bool(result.plan_meta.get("fallback", False)) if result.plan else None,
@@ -289,10 +293,17 @@ def main(argv: list[str] | None = None) -> int:
     print(str(out / rr.MANUSCRIPT))
     print(
         f"wrote {out / rr.MANUSCRIPT}: {record['words']:,} words (target {record['target_words']:,}, "
-        f"S_l {record['length_score']:.1f}) with {record['method']} in {record['elapsed_s']:.0f}s",
+        f"S_l {record['length_score']:.1f}{_interval_note(record)}) with {record['method']} in {record['elapsed_s']:.0f}s",
         file=sys.stderr,
     )
     return 0
+
+
+def _interval_note(record: dict[str, Any]) -> str:
+    spec = record.get("length")
+    if not spec or record.get("longen_score") is None:
+        return ""
+    return f"; stated {spec['kind'].replace('_', ' ')} [{spec['lo']:,.0f}, {spec['hi']:,.0f}], LonGen {record['longen_score']:.2f}"
 
 
 def _mark(out: Path, state: dict[str, Any], status: str) -> None:
