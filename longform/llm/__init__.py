@@ -72,6 +72,10 @@ def make_backend(config: LLMConfig) -> Backend:
         from longform.llm.litellm_backend import LiteLLMBackend
 
         return LiteLLMBackend(spec.name, base_url=config.base_url, n_ctx=config.n_ctx, timeout_s=config.timeout_s)
+    if spec.kind == "transformers":
+        from longform.llm.transformers_backend import TransformersBackend
+
+        return TransformersBackend(spec.name, n_ctx=config.n_ctx, n_threads=config.n_threads)
     from longform.llm.vllm_backend import VLLMBackend
 
     return VLLMBackend(spec.name, n_ctx=config.n_ctx)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from longform.errors import UserError
 
-KINDS = ("embedded", "openai", "litellm", "vllm")
-SPEC_HELP = "embedded, embedded:/path/model.gguf, openai:<model>, litellm:<provider/model> or vllm:<path>"
+KINDS = ("embedded", "openai", "litellm", "vllm", "transformers")
+SPEC_HELP = "embedded, embedded:/path/model.gguf, openai:<model>, litellm:<provider/model>, vllm:<path> or transformers:<checkpoint folder>"
 
 
 @dataclass(frozen=True)
