@@ -3,6 +3,7 @@
 Usage:
     longform chat PROMPT [--model SPEC] [--base-url URL] [--schema FILE]
     longform write ...            (same as the `writer` command)
+    longform score --instruction TEXT|@FILE --response FILE|- [--words N | --range A-B] [--judge SPEC] [--rm PATH]
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 
 from longform import __version__
 from longform.cli_support import ArgumentParser, guarded
-from longform.commands import chat, dataset
+from longform.commands import chat, dataset, score
 from longform.commands import eval as eval_command
 from longform.commands import train as train_command
 
@@ -23,6 +24,7 @@ def build_parser() -> ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     chat.add_parser(sub)
     dataset.add_parser(sub)
+    score.add_parser(sub)
     eval_command.add_parser(sub)
     train_command.add_parser(sub)
     return parser

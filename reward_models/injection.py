@@ -103,7 +103,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str], str]] = [
     ("fake_tag", re.compile(
         r"</?\s*(?:response|answer|text|essay|document|output|submission|data|user|assistant|system|instruction|"
         r"evaluation|judge|verdict|model_output|candidate|untrusted\w*)(?:[-_][\w-]{0,40})?\s*/?>", _I), "match"),
-    ("fake_tag", re.compile(r"<\|[a-z_]{2,30}\|>|\[/?(?:INST|SYS)\]|<</?SYS>>|<\s*/?\s*s\s*>|<\|?(?:endoftext|eot)\|?>",
+    ("fake_tag", re.compile(r"(?:<\|[a-z_]{2,30}\|>|\[/?(?:INST|SYS)\]|<</?SYS>>|<\s*/?\s*s\s*>|<\|?(?:endoftext|eot)\|?>)"
+                            r"(?:[ \t]*(?:system|user|assistant|human)\b)?",
                             _I), "match"),
     ("fake_tag", re.compile(r"^[ \t>*_#]*(?:assistant|system|evaluator|grader|judge\s+model|AI\s+judge)\s*[:：]", _I | _M), "line"),
     ("fake_tag", re.compile(r"^[ \t>*_#]*(?:###\s*)?(?:human|user)\s*[:：]\s*(?:please\s+)?(?:rate|score|evaluate|grade|ignore)",
