@@ -75,7 +75,8 @@ class ModelSection:
     n_ctx: int | None = _f(None, "Context window in tokens (null: the backend's default, 8192 for embedded).")
     concurrency: int | None = _f(None, "Model calls in flight at once (null: the backend's default).")
     threads: int | None = _f(None, "embedded: CPU threads (null: all cores; 1 is much faster on a busy machine).")
-    timeout_s: float = _f(600.0, "Seconds before one call is abandoned and retried.")
+    timeout_s: float = _f(600.0, "Total seconds one call may take before it is abandoned and retried.")
+    stall_timeout_s: float = _f(60.0, "Seconds a remote call may go without receiving data before it is abandoned and retried.")
     retries: int = _f(6, "Attempts per call on transient faults (429, 5xx, timeouts, dropped connections).")
     retry_max_elapsed_s: float = _f(120.0, "Give up retrying one call after this many seconds.")
     cache_path: str | None = _f(None, "SQLite request cache (null: ~/.cache/longform/requests.sqlite).")
@@ -97,7 +98,32 @@ class FilterConfig:
     near_dup_threshold: float | None = _f(0.85, "MinHash Jaccard above which an output is a near duplicate; null disables.")
     minhash_num_perm: int = _f(128, "MinHash permutations.")
     shingle_words: int = _f(5, "Words per MinHash shingle.")
-    min_pair_margin: float = _f(5.0, "A preference pair needs chosen S_l - rejected S_l >= this (or a rejected that fails a filter).")
+    min_pair_margin: float = _f(0.0, "A preference pair also needs chosen S_l - rejected S_l >= this (the combined reward's "
+                                     "margin is rewards.min_pair_margin; a rejected that fails a filter always pairs).")
+
+
+@dataclass
+class RewardsSection:
+    """How candidates are ranked and paired: the combined reward of longform.reward_models.combined."""
+
+    weights: dict[str, float] = _f({"length": 1.0, "format": 1.0, "quality": 1.0, "rm": 1.0},
+                                   "Weights of the reward components: length, format, quality (judge), rm.")
+    length_cap: float = _f(2.0, "The length reward falls linearly from 1 at the interval's top to 0 at length_cap x top.")
+    judge: str | None = _f(None, "Judge model spec for the quality reward (S_q); `same` = the job's model; null: no judge.")
+    judge_base_url: str | None = _f(None, "OpenAI-compatible server URL of the judge (null: model.base_url when judge is `same`).")
+    rm: str | None = _f(None, "Folder of a reward model trained by `longform train rm`; null: none.")
+    injection_penalty: float = _f(0.25, "Subtracted from the combined reward of a candidate that addresses its evaluator.")
+    quality_injection_penalty: float = _f(1.0, "Share of the judge's / RM's reward removed from such a candidate.")
+    min_pair_margin: float = _f(0.05, "A preference pair needs chosen combined reward - rejected >= this (or a rejected "
+                                      "that fails a filter).")
+
+    def reward_config(self, where: str = "rewards") -> Any:
+        from longform.reward_models.combined import reward_config_from_dict
+
+        return reward_config_from_dict({
+            "weights": dict(self.weights), "length_cap": self.length_cap, "judge": self.judge, "rm": self.rm,
+            "injection_penalty": self.injection_penalty, "quality_injection_penalty": self.quality_injection_penalty,
+        }, where)
 
 
 @dataclass
@@ -121,6 +147,7 @@ class DatasetConfig:
     generation: GenerationConfig = _f(None, "Methods, samples, seeds and targets.")
     model: ModelSection = _f(None, "The model.")
     filters: FilterConfig = _f(None, "Quality filters.")
+    rewards: RewardsSection = _f(None, "Reward ranking of candidates and preference pairs.")
     output: OutputConfig = _f(None, "Output folder and part size.")
 
     def __post_init__(self) -> None:
@@ -135,10 +162,14 @@ class DatasetConfig:
     def generation_key(self) -> dict[str, Any]:
         """What decides a record's text: part of every record id (output paths and filters are not)."""
         g = self.generation
-        return {
+        key: dict[str, Any] = {
             "methods": list(g.methods), "samples": g.samples, "seed": g.seed, "model": self.model.model,
             "section_words": g.section_words,
         }
+        for name in ("judge", "rm"):  # their verdicts are stored with each record
+            if getattr(self.rewards, name):
+                key[name] = getattr(self.rewards, name)
+        return key
 
     def generation_hash(self) -> str:
         return hashlib.sha256(json.dumps(self.generation_key(), sort_keys=True).encode()).hexdigest()[:16]
@@ -150,7 +181,7 @@ class DatasetConfig:
 
 _SECTIONS: dict[str, type] = {
     "source": SourceConfig, "augment": AugmentConfig, "generation": GenerationConfig,
-    "model": ModelSection, "filters": FilterConfig, "output": OutputConfig,
+    "model": ModelSection, "filters": FilterConfig, "output": OutputConfig, "rewards": RewardsSection,
 }
 
 
@@ -167,6 +198,8 @@ def _type_ok(value: Any, hint: Any) -> bool:
         return isinstance(value, hint)
     if origin is list:
         return isinstance(value, list) and all(_type_ok(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(_type_ok(k, args[0]) and _type_ok(v, args[1]) for k, v in value.items())
     # Optional / Union
     return any(_type_ok(value, a) if a is not type(None) else value is None for a in args)
 
@@ -234,6 +267,9 @@ def validate(cfg: DatasetConfig, where: str) -> DatasetConfig:
         raise bad("filters.min_length_score", f"must be in [0, 100], got {f.min_length_score}")
     if cfg.model.retries < 1:
         raise bad("model.retries", f"must be at least 1, got {cfg.model.retries}")
+    cfg.rewards.reward_config(f"{where}: rewards")
+    if cfg.rewards.min_pair_margin < 0:
+        raise bad("rewards.min_pair_margin", f"must be >= 0, got {cfg.rewards.min_pair_margin}")
     return cfg
 
 

@@ -16,7 +16,9 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--threads", type=int, default=None,
                    help="embedded model: CPU threads (default: all cores; 1 is much faster on a busy machine)")
     g.add_argument("--concurrency", type=int, default=None, help="model calls in flight at once")
-    g.add_argument("--timeout", type=float, default=600.0, help="seconds before one call is abandoned and retried")
+    g.add_argument("--timeout", type=float, default=600.0, help="total seconds one call may take before it is abandoned and retried")
+    g.add_argument("--stall-timeout", type=float, default=60.0,
+                   help="seconds a remote call may go without receiving data before it is abandoned and retried")
     g.add_argument("--retries", type=int, default=6, help="attempts per call on transient faults (429, 5xx, timeouts)")
     g.add_argument("--cache", default=None, help="request cache (SQLite); default ~/.cache/longform/requests.sqlite")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the request cache")
@@ -34,6 +36,7 @@ def llm_config_from_args(args: argparse.Namespace, call_log_path: str | None = N
         n_threads=args.threads,
         max_concurrency=args.concurrency,
         timeout_s=args.timeout,
+        stall_timeout_s=args.stall_timeout,
         cache_path=args.cache,
         no_cache=args.no_cache,
         call_log_path=call_log_path,

@@ -29,6 +29,21 @@ class _EtaColumn(ProgressColumn):
         return Text(f"ETA {task.fields.get('eta', '?')}", style="cyan")
 
 
+WAIT_SHOWN_AFTER_S = 10.0  # a remote call silent this long shows its wait on the live display
+
+
+class _WaitColumn(ProgressColumn):
+    """'no reply for 42s' while a streaming call has received nothing for a while (rendered live)."""
+
+    def __init__(self, owner: RunProgress):
+        super().__init__()
+        self.owner = owner
+
+    def render(self, task: Task) -> Text:
+        waited = self.owner.waiting_s()
+        return Text(f"no reply for {_fmt_eta(waited)}" if waited >= WAIT_SHOWN_AFTER_S else "", style="yellow")
+
+
 class RunProgress:
     """Receives pipeline events (plan_start, plan_done, section_start, call, section_done)."""
 
@@ -45,6 +60,7 @@ class RunProgress:
         self._baseline_set = False
         self._progress: Progress | None = None
         self._task: Any = None
+        self._activity: Any = None
 
     def __enter__(self) -> RunProgress:  # noqa: PYI034
         if self.live:
@@ -55,6 +71,7 @@ class RunProgress:
                 TextColumn("{task.fields[tps]} tok/s"),
                 _EtaColumn(),
                 TimeElapsedColumn(),
+                _WaitColumn(self),
                 console=self.console,
                 transient=False,
             )
@@ -67,6 +84,23 @@ class RunProgress:
         if self._progress is not None:
             self._progress.__exit__(*exc)
             self._progress = None
+
+    def watch(self, activity: Any, show_wait: bool = True) -> RunProgress:
+        """Follow a ChatModel's CallActivity: retries print a line; with show_wait (streaming
+        backends, where silence means a stalled server), the live bar shows how long a call has
+        gone without data."""
+        if show_wait:
+            self._activity = activity
+        activity.listeners.append(self._on_activity)
+        return self
+
+    def waiting_s(self) -> float:
+        return self._activity.waiting_s() if self._activity is not None else 0.0
+
+    def _on_activity(self, kind: str, d: dict[str, Any]) -> None:
+        if kind == "retry":
+            self._line(f"call {d.get('tag') or '-'}: attempt {d.get('attempt')} failed ({d.get('cause')}); "
+                       f"retrying in {float(d.get('wait_s') or 0):.1f}s")
 
     # -- figures -------------------------------------------------------------------------------
     def tokens_per_s(self) -> float | None:

@@ -82,7 +82,7 @@ def llm_config(cfg: Any, call_log: str | None = None):
 
     m = cfg.model
     return LLMConfig(model=m.model, base_url=m.base_url, n_ctx=m.n_ctx, max_concurrency=m.concurrency,
-                     n_threads=m.threads, timeout_s=m.timeout_s, cache_path=m.cache_path, no_cache=m.no_cache, call_log_path=call_log,
+                     n_threads=m.threads, timeout_s=m.timeout_s, stall_timeout_s=m.stall_timeout_s, cache_path=m.cache_path, no_cache=m.no_cache, call_log_path=call_log,
                      retry=RetryPolicy(max_attempts=m.retries, max_elapsed_s=m.retry_max_elapsed_s))
 
 
@@ -132,6 +132,21 @@ class RichJobProgress:
         )
         self.progress.start()
         self.task = self.progress.add_task("records", total=total, completed=done, status=self._status(), tps="")
+
+    def watch(self, activity: Any) -> RichJobProgress:
+        """Print each retry of a model call (the wait a stalled or failing server causes)."""
+        activity.listeners.append(self._on_activity)
+        return self
+
+    def _on_activity(self, kind: str, d: dict[str, Any]) -> None:
+        if kind != "retry":
+            return
+        line = (f"call {d.get('tag') or '-'}: attempt {d.get('attempt')} failed ({d.get('cause')}); "
+                f"retrying in {float(d.get('wait_s') or 0):.1f}s")
+        if self.progress is not None:
+            self.progress.console.print(line, markup=False, highlight=False)
+        else:
+            print(line, file=sys.stderr, flush=True)
 
     def _status(self) -> str:
         c = self.counts
@@ -198,7 +213,7 @@ async def _build(cfg: Any, shard: tuple[int, int], plan: Any, args: argparse.Nam
 
     model = load_model(llm_config(cfg, args.call_log))
     try:
-        with RichJobProgress(args.no_progress) as progress:
+        with RichJobProgress(args.no_progress).watch(model.activity) as progress:
             return await db.run_job(cfg, model, shard=shard, retry_failed=args.retry_failed, progress=progress, plan=plan)
     finally:
         await model.aclose()

@@ -47,7 +47,8 @@ class LLMConfig:
     n_ctx: int | None = field(default=None, metadata={"help": "Context window in tokens; default 8192 (the embedded model's)."})
     n_threads: int | None = field(default=None, metadata={"help": "embedded: CPU threads (default all cores; 1 on a busy machine)."})
     max_concurrency: int | None = field(default=None, metadata={"help": "Calls in flight at once; default per backend."})
-    timeout_s: float = field(default=600.0, metadata={"help": "Seconds before one remote call is abandoned and retried."})
+    timeout_s: float = field(default=600.0, metadata={"help": "Total seconds one remote call may take before it is abandoned and retried."})
+    stall_timeout_s: float = field(default=60.0, metadata={"help": "Seconds a remote call may go without receiving data before it is abandoned and retried."})
     cache_path: str | None = field(default=None, metadata={"help": "SQLite request cache; default ~/.cache/longform."})
     no_cache: bool = field(default=False, metadata={"help": "Do not read or write the request cache."})
     call_log_path: str | None = field(default=None, metadata={"help": "JSONL call log (secrets redacted)."})
@@ -60,6 +61,12 @@ def make_backend(config: LLMConfig) -> Backend:
         raise UserError(f"--n-ctx must be at least 256 tokens, got {config.n_ctx}")
     if config.n_threads is not None and not 1 <= config.n_threads <= 256:
         raise UserError(f"--threads must be between 1 and 256, got {config.n_threads}")
+    if config.max_concurrency is not None and not 1 <= config.max_concurrency <= 1024:
+        raise UserError(f"--concurrency must be between 1 and 1024 calls in flight, got {config.max_concurrency}")
+    if not config.timeout_s > 0:
+        raise UserError(f"--timeout must be a positive number of seconds, got {config.timeout_s:g}")
+    if not config.stall_timeout_s > 0:
+        raise UserError(f"--stall-timeout must be a positive number of seconds, got {config.stall_timeout_s:g}")
     if spec.kind == "embedded":
         from longform.llm.embedded import EmbeddedBackend
 
@@ -67,11 +74,13 @@ def make_backend(config: LLMConfig) -> Backend:
     if spec.kind == "openai":
         from longform.llm.openai_compat import OpenAIBackend
 
-        return OpenAIBackend(spec.name, base_url=config.base_url, n_ctx=config.n_ctx, timeout_s=config.timeout_s)
+        return OpenAIBackend(spec.name, base_url=config.base_url, n_ctx=config.n_ctx, timeout_s=config.timeout_s,
+                             stall_timeout_s=config.stall_timeout_s)
     if spec.kind == "litellm":
         from longform.llm.litellm_backend import LiteLLMBackend
 
-        return LiteLLMBackend(spec.name, base_url=config.base_url, n_ctx=config.n_ctx, timeout_s=config.timeout_s)
+        return LiteLLMBackend(spec.name, base_url=config.base_url, n_ctx=config.n_ctx, timeout_s=config.timeout_s,
+                              stall_timeout_s=config.stall_timeout_s)
     if spec.kind == "transformers":
         from longform.llm.transformers_backend import TransformersBackend
 

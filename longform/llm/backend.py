@@ -15,6 +15,7 @@ class Backend(ABC):
     kind: str = "abstract"
     supports_json_schema: bool = False  # constrained decoding against a JSON schema
     default_concurrency: int = 4
+    streams: bool = False  # replies arrive as a stream: silence means a stalled server
 
     def __init__(self, model_id: str, n_ctx: int):
         self.model_id = model_id  # identifies the weights in cache keys, logs and run records

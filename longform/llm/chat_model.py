@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from longform.errors import StructuredOutputError
+from longform.llm.activity import CallActivity
 from longform.llm.backend import Backend
 from longform.llm.budget import fit_to_window
 from longform.llm.cache import RequestCache, request_key
@@ -41,6 +42,7 @@ class ChatModel:
         self.calls = 0  # backend calls made
         self.cache_hits = 0
         self._limiters: dict[int, asyncio.Semaphore] = {}
+        self.activity = CallActivity()  # calls in flight and retries, for progress displays
 
     @property
     def n_ctx(self) -> int:
@@ -124,12 +126,18 @@ class ChatModel:
 
         started = time.monotonic()
         async with self._limiter():
-            raw, attempts = await call_with_retries(
-                lambda: self.backend.generate(fitted.messages, params),
-                self.retry,
-                what=f"{self.backend.kind} model {self.backend.model_id}",
-                hint=self.backend.failure_hint,
-            )
+            call = self.activity.start()
+            try:
+                raw, attempts = await call_with_retries(
+                    lambda: self.backend.generate(fitted.messages, params),
+                    self.retry,
+                    what=f"{self.backend.kind} model {self.backend.model_id}",
+                    hint=self.backend.failure_hint,
+                    on_retry=lambda attempt, cause, wait: self.activity.notify(
+                        "retry", tag=tag, attempt=attempt, cause=str(cause), wait_s=wait),
+                )
+            finally:
+                self.activity.end(call)
         latency = time.monotonic() - started
         self.calls += 1
         self.usage.add(raw.usage)

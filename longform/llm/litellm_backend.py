@@ -7,17 +7,20 @@ from typing import Any
 from longform.errors import ModelError, UserError
 from longform.llm.backend import Backend
 from longform.llm.redact import redact_url
-from longform.llm.openai_compat import DEFAULT_REMOTE_N_CTX, chat_request, completion_from_response
+from longform.llm.openai_compat import DEFAULT_REMOTE_N_CTX, DEFAULT_STALL_TIMEOUT_S, chat_request
 from longform.llm.retry import TransientError
-from longform.llm.types import GenParams, Message, RawCompletion
+from longform.llm.streaming import read_stream
+from longform.llm.types import GenParams, Message, RawCompletion, Usage
 
 
 class LiteLLMBackend(Backend):
     kind = "litellm"
     supports_json_schema = True
     default_concurrency = 8
+    streams = True
 
-    def __init__(self, model: str, base_url: str | None = None, n_ctx: int | None = None, timeout_s: float = 600.0):
+    def __init__(self, model: str, base_url: str | None = None, n_ctx: int | None = None, timeout_s: float = 600.0,
+                 stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S):
         if "/" not in model:
             raise UserError(f"litellm spec needs provider/model, e.g. litellm:anthropic/claude-sonnet-4-5; got {model!r}")
         import litellm
@@ -32,12 +35,14 @@ class LiteLLMBackend(Backend):
         self.model = model
         self.base_url = base_url
         self.timeout_s = timeout_s
+        self.stall_timeout_s = stall_timeout_s
         super().__init__(model_id=f"litellm:{model}" + (f"@{redact_url(base_url)}" if base_url else ""), n_ctx=n_ctx or DEFAULT_REMOTE_N_CTX)
 
     async def generate(self, messages: list[Message], params: GenParams) -> RawCompletion:
         import litellm
 
-        kwargs = chat_request(self.model, messages, params) | {"timeout": self.timeout_s, "num_retries": 0}
+        kwargs = chat_request(self.model, messages, params) | {
+            "timeout": self.timeout_s, "num_retries": 0, "stream": True, "stream_options": {"include_usage": True}}
         if self.base_url:
             kwargs |= {"api_base": self.base_url, "api_key": "not-needed"}
         if params.json_schema is not None:
@@ -51,16 +56,21 @@ class LiteLLMBackend(Backend):
             litellm.BadGatewayError,
         )
         try:
-            resp = await litellm.acompletion(**kwargs)
+            streamed = await read_stream(lambda: litellm.acompletion(**kwargs), stall_s=self.stall_timeout_s,
+                                         total_s=self.timeout_s)
         except transient as exc:
             raise TransientError(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from exc
         except litellm.AuthenticationError:
             raise ModelError(f"{self.model_id}: authentication failed; check the provider's API key in the environment") from None
         except litellm.APIError as exc:
             raise ModelError(f"{self.model_id} refused the request: {str(exc).splitlines()[0][:200]}") from None
-        return completion_from_response(resp)
+        prompt_tokens = streamed.prompt_tokens if streamed.prompt_tokens is not None else self.count_messages(messages)
+        completion_tokens = streamed.completion_tokens if streamed.completion_tokens is not None else streamed.chunks
+        return RawCompletion(streamed.text, streamed.finish_reason, Usage(prompt_tokens, completion_tokens))
 
     def failure_hint(self, cause: BaseException) -> str:
+        if str(cause).startswith("stalled"):
+            return "The provider accepts connections but does not answer: try again later, or raise --stall-timeout"
         if self.base_url and "connect" in str(cause).lower():
             return f"Cannot reach {redact_url(self.base_url)}: start the server or fix --base-url"
         return "The provider kept failing; check its status or try again later"

@@ -13,15 +13,18 @@ from longform.errors import ModelError, UserError
 from longform.llm.backend import Backend
 from longform.llm.redact import redact_url
 from longform.llm.retry import TransientError
+from longform.llm.streaming import read_stream
 from longform.llm.types import GenParams, Message, RawCompletion, Usage
 
 DEFAULT_REMOTE_N_CTX = 8192
+DEFAULT_STALL_TIMEOUT_S = 60.0
 
 
 class OpenAIBackend(Backend):
     kind = "openai"
     supports_json_schema = True
     default_concurrency = 8
+    streams = True
 
     def __init__(
         self,
@@ -30,6 +33,7 @@ class OpenAIBackend(Backend):
         n_ctx: int | None = None,
         timeout_s: float = 600.0,
         api_key_env: str = "OPENAI_API_KEY",
+        stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S,
     ):
         import openai  # noqa: F401  (fail early if missing)
 
@@ -47,6 +51,8 @@ class OpenAIBackend(Backend):
             raise UserError(f"--base-url must start with http:// or https://, got {base_url!r}")
         self.base_url = base_url
         self.timeout_s = timeout_s
+        self.stall_timeout_s = stall_timeout_s
+        self._stream_usage = True  # ask for usage in the stream's last chunk (OpenAI, vLLM, SGLang)
         self._api_key = api_key
         self._clients: dict[int, Any] = {}
         self._schema_style = "json_schema"  # OpenAI, vLLM, SGLang; llama_cpp.server needs "json_object"
@@ -69,30 +75,39 @@ class OpenAIBackend(Backend):
         return self._clients[loop_id]
 
     async def generate(self, messages: list[Message], params: GenParams) -> RawCompletion:
+        import httpx
         import openai
 
-        kwargs = chat_request(self.model, messages, params)
+        kwargs = chat_request(self.model, messages, params) | {"stream": True}
+        if self._stream_usage:
+            kwargs["stream_options"] = {"include_usage": True}
         if params.json_schema is not None:
             kwargs["response_format"] = self._response_format(params.json_schema)
         if params.repeat_penalty is not None and self.base_url is not None:
             kwargs["extra_body"] = {"repeat_penalty": params.repeat_penalty, "repetition_penalty": params.repeat_penalty}
         try:
-            resp = await self._client().chat.completions.create(**kwargs)
+            streamed = await read_stream(lambda: self._client().chat.completions.create(**kwargs),
+                                         stall_s=self.stall_timeout_s, total_s=self.timeout_s)
         except openai.APIStatusError as exc:
             if params.json_schema is not None and self._schema_style == "json_schema" and _rejects_format(exc):
                 # llama_cpp.server knows only {"type": "json_object", "schema": ...}; switch once and retry.
                 self._schema_style = "json_object"
+                return await self.generate(messages, params)
+            if self._stream_usage and _rejects(exc, "stream_options"):
+                self._stream_usage = False  # an older server: count tokens ourselves
                 return await self.generate(messages, params)
             if isinstance(exc, (openai.RateLimitError, openai.InternalServerError)) or exc.status_code in (408, 409):
                 raise TransientError(_describe(exc)) from exc
             if exc.status_code >= 500:
                 raise TransientError(_describe(exc)) from exc
             raise ModelError(f"{self.model_id} refused the request: {_describe(exc)}") from None
-        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+        except (openai.APITimeoutError, openai.APIConnectionError, httpx.TransportError) as exc:
             raise TransientError(_describe(exc)) from exc
-        except (json.JSONDecodeError, openai.APIResponseValidationError, UnicodeDecodeError) as exc:
-            raise TransientError(f"malformed response: {exc}") from exc
-        return completion_from_response(resp)
+        except (json.JSONDecodeError, openai.APIResponseValidationError, openai.APIError, UnicodeDecodeError) as exc:
+            raise TransientError(f"malformed response: {_describe(exc)}") from exc
+        prompt_tokens = streamed.prompt_tokens if streamed.prompt_tokens is not None else self.count_messages(messages)
+        completion_tokens = streamed.completion_tokens if streamed.completion_tokens is not None else streamed.chunks
+        return RawCompletion(streamed.text, streamed.finish_reason, Usage(prompt_tokens, completion_tokens))
 
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
         if self._schema_style == "json_object":
@@ -101,6 +116,9 @@ class OpenAIBackend(Backend):
 
     def failure_hint(self, cause: BaseException) -> str:
         where = redact_url(self.base_url) if self.base_url else "api.openai.com"
+        if str(cause).startswith("stalled"):
+            return (f"The server at {where} accepts connections but does not answer: check that it is not hung "
+                    "or overloaded, or raise --stall-timeout")
         if "connect" in str(cause).lower():
             return f"Cannot reach {where}: start the server or fix --base-url"
         return f"The server at {where} kept failing; check its logs or try again later"
@@ -134,19 +152,6 @@ def chat_request(model: str, messages: list[Message], params: GenParams) -> dict
     return kwargs
 
 
-def completion_from_response(resp: Any) -> RawCompletion:
-    """Read an OpenAI-shaped chat completion; a reply without a message is a transient fault."""
-    choices = getattr(resp, "choices", None)
-    if not choices or getattr(choices[0], "message", None) is None:
-        raise TransientError(f"malformed response: {str(resp)[:120]!r}")
-    usage = getattr(resp, "usage", None)
-    return RawCompletion(
-        text=choices[0].message.content or "",
-        finish_reason=choices[0].finish_reason or "stop",
-        usage=Usage(getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0),
-    )
-
-
 def split_query(base_url: str | None) -> tuple[str | None, dict[str, str]]:
     """(URL without its query, the query's parameters): the client appends paths to the base URL, so
     parameters such as `?api-version=...&api_key=...` travel as default query parameters instead."""
@@ -161,6 +166,10 @@ def _describe(exc: BaseException) -> str:
     name = type(exc).__name__
     text = str(exc).splitlines()[0][:200] if str(exc) else name
     return f"{name} (HTTP {status}): {text}" if status else f"{name}: {text}"
+
+
+def _rejects(exc: Exception, field: str) -> bool:
+    return getattr(exc, "status_code", 0) in (400, 422) and field in str(exc).lower()
 
 
 def _rejects_format(exc: Exception) -> bool:

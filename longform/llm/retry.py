@@ -40,10 +40,12 @@ async def call_with_retries(
     policy: RetryPolicy,
     what: str,
     hint: Callable[[BaseException], str],
+    on_retry: Callable[[int, BaseException, float], None] | None = None,
 ) -> tuple[T, int]:
     """Run `attempt` until it succeeds or the policy is spent; return (result, attempts used).
 
-    Only `TransientError` is retried; anything else propagates at once.
+    Only `TransientError` is retried; anything else propagates at once. `on_retry(attempt, cause,
+    wait_s)` hears of each failed attempt that will be retried (for progress displays).
     On exhaustion raises ModelError naming `what`, the attempt count and the last cause.
     """
     started = time.monotonic()
@@ -53,6 +55,8 @@ async def call_with_retries(
         wait=wait_random_exponential(multiplier=policy.initial_wait_s, max=policy.max_wait_s),
         retry=retry_if_exception_type(TransientError),
         reraise=False,
+        before_sleep=(lambda rs: on_retry(rs.attempt_number, rs.outcome.exception(), rs.next_action.sleep))
+        if on_retry else None,
     )
     try:
         async for try_ in retrying:

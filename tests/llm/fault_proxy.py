@@ -2,7 +2,9 @@
 
 Each request takes the next fault from a cycled schedule: "ok" forwards it; "500"/"429"/"503" answer
 that status; "drop" closes the connection without a response; "slow" waits `slow_s` before
-forwarding (longer than the client's timeout); "garbage" answers 200 with a body that is not JSON.
+forwarding (longer than the client's timeout); "garbage" answers 200 with a body that is not JSON;
+"hang" reads the request and sends nothing for `hang_s` (a server that accepts but never answers);
+"stall" forwards the request and sends the reply's headers and first event, then nothing for `hang_s`.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from urllib.parse import urlsplit
 
 
 class FaultProxy:
-    def __init__(self, upstream: str, schedule: list[str], slow_s: float = 3.0):
+    def __init__(self, upstream: str, schedule: list[str], slow_s: float = 3.0, hang_s: float = 30.0):
         self.upstream = urlsplit(upstream)
         self._faults = itertools.cycle(schedule)
         self._lock = threading.Lock()
         self.slow_s = slow_s
+        self.hang_s = hang_s
         self.seen: list[str] = []
         proxy = self
 
@@ -70,11 +73,15 @@ class FaultProxy:
         if fault == "garbage":
             _reply(h, 200, b"<html>upstream exploded{{{")
             return
+        if fault == "hang":
+            time.sleep(self.hang_s)
+            h.close_connection = True
+            return
         if fault == "slow":
             time.sleep(self.slow_s)
-        self._forward(h, body)
+        self._forward(h, body, stall=fault == "stall")
 
-    def _forward(self, h: BaseHTTPRequestHandler, body: bytes | None) -> None:
+    def _forward(self, h: BaseHTTPRequestHandler, body: bytes | None, stall: bool = False) -> None:
         conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=300)
         headers = {k: v for k, v in h.headers.items() if k.lower() not in ("host", "connection")}
         conn.request(h.command, h.path, body=body, headers=headers)
@@ -87,6 +94,12 @@ class FaultProxy:
                     h.send_header(k, v)
             h.send_header("Content-Length", str(len(data)))
             h.end_headers()
+            if stall:  # the first server-sent event, then silence with the connection open
+                h.wfile.write(data[: data.find(b"\n\n") + 2])
+                h.wfile.flush()
+                time.sleep(self.hang_s)
+                h.close_connection = True
+                return
             h.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout) meanwhile
             pass

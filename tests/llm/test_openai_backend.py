@@ -68,3 +68,28 @@ def test_server_that_only_fails_gives_up_after_the_bound(llama_server):
         with pytest.raises(ModelError, match="after 4 attempts.*500"):
             asyncio.run(model.complete(MSG, GenParams(max_tokens=8)))
     assert len(proxy.seen) == 4
+
+
+def test_a_server_that_never_answers_is_bounded_by_the_stall_timeout(llama_server):
+    """A hung server (connection accepted, no byte sent) and one that stops mid-stream are retried
+    after --stall-timeout, not after the total --timeout; the error says the server stalled."""
+    with FaultProxy(llama_server, ["hang", "stall", "ok"], hang_s=20) as proxy:
+        backend = OpenAIBackend("smollm2", base_url=f"{proxy.url}/v1", timeout_s=600, stall_timeout_s=1.5)
+        retries = []
+        model = ChatModel(backend, retry=RetryPolicy(max_attempts=4, initial_wait_s=0.05, max_wait_s=0.1))
+        model.activity.listeners.append(lambda kind, d: retries.append(d["cause"]))
+        c = asyncio.run(model.complete(MSG, GenParams(max_tokens=8, seed=4)))
+    assert c.text.strip() and c.attempts == 3
+    assert "before the first chunk" in retries[0] and "after 1 chunk" in retries[1]
+    assert all(r.startswith("stalled: no data from the server for 1.5s") for r in retries)
+
+
+def test_a_hung_server_fails_for_good_with_a_message_that_says_so(llama_server):
+    with FaultProxy(llama_server, ["hang"], hang_s=20) as proxy:
+        backend = OpenAIBackend("smollm2", base_url=f"{proxy.url}/v1", timeout_s=600, stall_timeout_s=1.0)
+        model = ChatModel(backend, retry=RetryPolicy(max_attempts=2, initial_wait_s=0.05, max_wait_s=0.1))
+        with pytest.raises(ModelError) as err:
+            asyncio.run(model.complete(MSG, GenParams(max_tokens=8)))
+    msg = str(err.value)
+    assert "after 2 attempts" in msg and "stalled: no data from the server for 1s" in msg
+    assert "accepts connections but does not answer" in msg and "--stall-timeout" in msg
