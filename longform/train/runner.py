@@ -135,6 +135,8 @@ def common_args(cfg: cfgmod.TrainConfig, device: str, out: Path, config_cls: typ
             raise UserError(f"trl_args: `{key}` is not a field of TRL's {config_cls.__name__}; "
                             "see its documentation for the valid names")
         args[key] = value
+    if "activation_checkpointing" in names:  # transformers 5 renamed it
+        args["activation_checkpointing"] = args.pop("gradient_checkpointing")
     if "max_length" in names:
         args["max_length"] = None  # lengths were checked above: nothing is cut after that
     return args
@@ -188,6 +190,16 @@ class _LogLine:
         return LogLine()
 
 
+def _quiet() -> None:
+    """No progress bars or info chatter from transformers / datasets: the log lines above say it all."""
+    import datasets
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+
+
 def run_training(kind: str, config: str | Path | dict[str, Any], overrides: dict[str, Any] | None = None) -> Path:
     """Train (or resume) and return the output checkpoint folder. See the module docstring."""
     mod = trainer_module(kind)
@@ -205,6 +217,7 @@ def run_training(kind: str, config: str | Path | dict[str, Any], overrides: dict
     else:
         rows, eval_rows = datamod.split_eval(rows, cfg.eval_fraction, cfg.seed)
     # Heavier from here: the base model folder (converted from GGUF once) and its tokenizer.
+    _quiet()
     model_path = resolve_base(cfg.model, cfg.seed)
     tokenizer = load_tokenizer(model_path)
     measure = mod.measurer(tokenizer, cfg)
@@ -232,6 +245,9 @@ def run_training(kind: str, config: str | Path | dict[str, Any], overrides: dict
         common.setdefault("eval_steps", cfg.save_steps)
     trainer = mod.make_trainer(cfg, model_path, tokenizer, train_ds, eval_ds, common,
                                peft_config(cfg, getattr(mod, "PEFT_TASK", "CAUSAL_LM")))
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # our LogLine prints one short line per log instead
     trainer.add_callback(_LogLine.make(cfg.max_steps))
     resume = last_checkpoint(out / CHECKPOINTS)
     start_step = 0
