@@ -1,0 +1,86 @@
+"""Monitor agent: keeps each unit's length within ±10% of its budget. No model call: it decides.
+
+After each call on a unit it decides, by the section writer's rules (one implementation for
+AgentWrite and CogWriter), whether the unit goes on (a continuation: it is short), is regenerated
+(the chunk looped or added next to nothing) or is settled, and cuts a settled unit that runs over
+1.1x its budget back to the budget at a paragraph or sentence end. Every decision is bounded by a
+counter in the unit's state (continuations, regenerations).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from longform.agents import section_writer
+from longform.agents.section_writer import SectionSettings
+from longform.text import count_words, split_sentences, trim_incomplete_tail, truncate_words
+
+WORDS_PER_CALL = 500  # what one call can add at most, for the continuation bound of a long unit
+
+
+def continuation_limit(budget: int, settings: SectionSettings) -> int:
+    """Continuations a unit may have: the section writer's bound, more for a unit that needs
+    several calls' worth of words."""
+    return max(settings.max_continuations, math.ceil(budget / WORDS_PER_CALL) + 1)
+
+
+def new_unit(n: int, budget: int, tokens_per_word: float) -> dict[str, Any]:
+    return {"n": n, "status": "write", "budget": budget, "draft": "", "text": "", "words": 0, "calls": 0,
+            "continuations": 0, "regenerations": 0, "events": [], "tpw": tokens_per_word, "truncated": False,
+            "revisions": 0, "revised_for": {}}
+
+
+def words_needed(unit: dict[str, Any]) -> int:
+    return max(1, unit["budget"] - count_words(unit.get("draft", "")))
+
+
+def after_chunk(unit: dict[str, Any], chunk: str, settings: SectionSettings) -> dict[str, Any]:
+    """The unit after one writing call returned `chunk` (already cleaned of headings)."""
+    limited = dataclasses.replace(settings, max_continuations=continuation_limit(unit["budget"], settings))
+    d = section_writer.decide_after_chunk(
+        draft=unit.get("draft", ""), chunk=chunk, budget=unit["budget"], continuations=unit["continuations"],
+        regenerations=unit["regenerations"], is_last=False, settings=limited,
+    )
+    out = {**unit, "draft": d["draft"], "continuations": d["continuations"], "regenerations": d["regenerations"],
+           "events": list(unit.get("events", [])) + [d["event"]], "words": count_words(d["draft"])}
+    return settle(out, settings) if d["next"] == "finish" else out
+
+
+def fit_length(text: str, budget: int, tolerance: float = 0.10) -> tuple[str, bool]:
+    """(text, cut?): a text over (1 + tolerance) x budget is cut at the sentence end closest to the
+    budget inside ±tolerance (the nearest one below when none is inside); an unfinished last
+    sentence is dropped."""
+    text = trim_incomplete_tail(text.strip()).strip()
+    total = count_words(text)
+    if total <= budget * (1 + tolerance):
+        return text, False
+    ends, pos, words = [], 0, 0
+    for sentence in split_sentences(text):
+        at = text.find(sentence, pos)
+        if at < 0:
+            break
+        pos = at + len(sentence)
+        words += count_words(sentence)
+        ends.append((pos, words))
+    inside = [(abs(w - budget), -w, p) for p, w in ends if budget * (1 - tolerance) <= w <= budget * (1 + tolerance)]
+    if inside:
+        return text[: min(inside)[2]].rstrip(), True
+    below = [(w, p) for p, w in ends if w < budget * (1 - tolerance)]
+    if below and below[-1][0] >= budget * 0.5:
+        return text[: below[-1][1]].rstrip(), True
+    return trim_incomplete_tail(truncate_words(text, budget)).strip(), True
+
+
+def settle(unit: dict[str, Any], settings: SectionSettings) -> dict[str, Any]:
+    """Cut to the budget if over 1.1x, drop an unfinished last sentence, and mark the unit written."""
+    text, truncated = fit_length(unit.get("draft", ""), unit["budget"], settings.long_tolerance)
+    return {**unit, "status": "written", "text": text, "words": count_words(text),
+            "truncated": bool(unit.get("truncated")) or truncated}
+
+
+def within(unit: dict[str, Any], tolerance: float = 0.10) -> bool:
+    """Whether a written unit's length is within ±tolerance of its budget."""
+    b = max(1, unit["budget"])
+    return abs(unit["words"] - b) <= tolerance * b

@@ -1,0 +1,115 @@
+"""Unit writer agent: writes one unit of a constrained text, one model call per graph step.
+
+Prompts: `cogwriter_unit` (system = role + instruction + global plan + outline of all units + global
+rules: byte-identical for every call of a run; user = the neighbours' plan items, this unit's item,
+its constraints and keywords, its budget), `cogwriter_unit_continue` (a continuation after the
+unit's text so far) and `cogwriter_revise` (a new closing paragraph that meets the constraints the
+reviewer found unmet). Prose, no schema. Writers of different units run in parallel: a unit sees
+the plan, never another unit's text.
+
+Length is the monitor's job (`agents/monitor.py`); this module reuses the section writer's
+sampling and cleaning so AgentWrite and CogWriter write the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from longform.agents import section_writer
+from longform.agents.section_writer import SectionSettings
+
+from longform.llm import ChatModel, Completion, GenParams, Message
+from longform.prompting import render, render_messages
+from longform.text import count_words, tail_words, trim_incomplete_tail, truncate_words
+
+PROMPT = "cogwriter_unit"
+CONTINUE_PROMPT = "cogwriter_unit_continue"
+REVISE_PROMPT = "cogwriter_revise"
+OUTLINE_WORDS = 14
+NEIGHBOUR_WORDS = 40
+REVISE_CONTEXT_WORDS = 220
+REVISE_MIN_WORDS = 40
+REVISE_MAX_WORDS = 90
+
+
+def outline_line(item: dict[str, Any]) -> str:
+    text = item.get("title") or item.get("summary") or ""
+    if count_words(text) > OUTLINE_WORDS:
+        text = truncate_words(text, OUTLINE_WORDS, min_keep=0.0) + "…"
+    return f"{item['label']}: {text}" if text and text != item["label"] else item["label"]
+
+
+def neighbour(item: dict[str, Any] | None) -> str:
+    if item is None:
+        return ""
+    text = " ".join(x for x in (item.get("title", ""), item.get("summary", "")) if x)
+    if count_words(text) > NEIGHBOUR_WORDS:
+        text = truncate_words(text, NEIGHBOUR_WORDS, min_keep=0.0) + "…"
+    return f"{item['label']}: {text}" if text else item["label"]
+
+
+def base_messages(ctx: dict[str, Any], item: dict[str, Any], prev: dict[str, Any] | None, nxt: dict[str, Any] | None,
+                  words: int, lang: str) -> list[Message]:
+    """[system, user] for a unit's first call. `ctx` holds the run's fixed parts (instruction,
+    overview, outline, n_units, target_words, global_rules); `item` the unit's plan item with its
+    `requirements` and `keywords` resolved."""
+    return render_messages(
+        PROMPT, lang, instruction=ctx["instruction"], overview=ctx.get("overview", ""), outline=ctx["outline"],
+        n_units=ctx["n_units"], target_words=ctx["target_words"], global_rules=ctx.get("global_rules", []),
+        previous=neighbour(prev), next=neighbour(nxt), label=item["label"], title=item.get("title", ""),
+        summary=item.get("summary") or item["label"], requirements=item.get("requirements", []),
+        keywords=item.get("keywords", []), words=words, is_last=item["n"] == ctx["n_units"],
+    )
+
+
+def write_messages(ctx: dict[str, Any], item: dict[str, Any], prev: dict[str, Any] | None, nxt: dict[str, Any] | None,
+                   *, budget: int, draft: str, words_needed: int, lang: str,
+                   settings: SectionSettings = SectionSettings()) -> list[Message]:
+    """A first draft, or a continuation (the draft's tail as the assistant's turn, then 'go on')."""
+    messages = base_messages(ctx, item, prev, nxt, budget, lang)
+    if draft.strip():
+        messages.append({"role": "assistant", "content": tail_words(draft, settings.continuation_tail_words)})
+        messages.append({"role": "user", "content": render(CONTINUE_PROMPT, "user", lang, label=item["label"],
+                                                           words=max(1, words_needed))})
+    return messages
+
+
+def revise_words(budget: int) -> int:
+    """Length of a revision's new closing paragraph."""
+    return max(REVISE_MIN_WORDS, min(REVISE_MAX_WORDS, budget // 3))
+
+
+def revise_messages(ctx: dict[str, Any], item: dict[str, Any], prev: dict[str, Any] | None, nxt: dict[str, Any] | None,
+                    *, budget: int, text: str, requirements: list[str], keywords: list[str], lang: str) -> list[Message]:
+    """Ask for a new closing paragraph that meets the unmet constraints (same fixed prefix)."""
+    messages = base_messages(ctx, item, prev, nxt, budget, lang)[:1]
+    messages.append({"role": "user", "content": render(
+        REVISE_PROMPT, "user", lang, label=item["label"], text=tail_words(text, REVISE_CONTEXT_WORDS),
+        requirements=requirements, keywords=keywords, words=revise_words(budget))})
+    return messages
+
+
+def apply_revision(text: str, paragraph: str, budget: int) -> str:
+    """The unit with its new closing paragraph: the old text, cut so that both fit the budget, then
+    the paragraph (so the monitor's trimming never cuts away what the revision added)."""
+    paragraph = paragraph.strip()
+    if not paragraph:
+        return text
+    room = max(0, budget - count_words(paragraph))
+    head = truncate_words(text, room) if count_words(text) > room else text
+    head = trim_incomplete_tail(head).strip() if head else ""
+    return f"{head}\n\n{paragraph}" if head else paragraph
+
+
+async def call(model: ChatModel, messages: list[Message], *, words_needed: int, tokens_per_word: float,
+               seed: int | None, tag: str, settings: SectionSettings = SectionSettings()) -> Completion:
+    return await section_writer.write_call(model, messages, words_needed=words_needed, tokens_per_word=tokens_per_word,
+                                           seed=seed, tag=tag, settings=settings)
+
+
+async def revise_call(model: ChatModel, messages: list[Message], *, words: int, tokens_per_word: float,
+                      seed: int | None, tag: str, settings: SectionSettings = SectionSettings()) -> Completion:
+    params = GenParams(max_tokens=math.ceil(words * tokens_per_word * 1.5) + 16, temperature=settings.temperature,
+                       top_p=settings.top_p, seed=seed, repeat_penalty=settings.repeat_penalty)
+    return await model.complete(messages, params, tag=tag)
