@@ -25,6 +25,7 @@ from typing import Any
 from longform import __version__
 from longform import run_record as rr
 from longform.cli_support import ArgumentParser, guarded
+from longform.constraints import spec as constraint_spec
 from longform.errors import UserError
 from longform.llm import load_model
 from longform.llm.redact import REDACTED
@@ -50,7 +51,8 @@ def build_parser() -> ArgumentParser:
                    "Default: the number in the prompt ('a 2000-word ...', '2000字')")
     p.add_argument("--method", choices=registry.names(), default=None,
                    help=f"writing method: {', '.join(registry.names())} (direct: one call, the baseline; "
-                   f"agentwrite: plan, then write section by section); default {registry.DEFAULT_METHOD}")
+                   f"agentwrite: plan, then write section by section; cogwriter: requirements, unit plan with review, "
+                   f"units in parallel, constraint review); default {registry.DEFAULT_METHOD}")
     add_model_args(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must be empty, or use --resume/--force)")
     g = p.add_mutually_exclusive_group()
@@ -59,6 +61,9 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="base seed for every call (default 0)")
     p.add_argument("--section-words", type=int, default=None,
                    help="agentwrite: about how many words one section should have (default 400)")
+    p.add_argument("--requirements", metavar="FILE", default=None,
+                   help="cogwriter: the units and constraints as JSON ({\"units\": {\"name\": \"Week\", \"count\": 20}, "
+                   "\"constraints\": [...]}, see longform/constraints/spec.py); default: read from the instruction")
     return p
 
 
@@ -231,6 +236,8 @@ async def _write_run(args: Any, out: Path, record: dict[str, Any], resume: bool,
         sections=result.sections,
         elapsed_s=round(sum(s.get("elapsed_s", 0.0) for s in record["sessions"]), 3),
     )
+    if result.report:
+        record["report"] = result.report
     rr.write_run(out, record)
     return record
 
@@ -249,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"no run to resume in {out} (no {rr.RUN}); start one without --resume")
         if prompt is not None and prompt.strip() and prompt.strip() != record["instruction"]:
             raise UserError(f"the prompt differs from the run in {out}; resume without a prompt, or use --force")
+        if args.requirements is not None:
+            raise UserError(f"the run in {out} keeps its own requirements; resume without --requirements")
         for flag, key in (("words", "target_words"), ("method", "method"), ("seed", "seed")):
             given = getattr(args, flag)
             if given is not None and given != record[key]:
@@ -275,11 +284,17 @@ def main(argv: list[str] | None = None) -> int:
         if not instruction:
             raise UserError("the prompt is empty; give a writing instruction")
         words = check_words(args.words if args.words is not None else words_from_prompt(instruction))
+        method = args.method or registry.DEFAULT_METHOD
+        requirements = constraint_spec.load(args.requirements) if args.requirements is not None else None
+        if requirements is not None and method != "cogwriter":
+            raise UserError("--requirements is read by --method cogwriter only; add --method cogwriter")
+        registry.check_input(method, instruction, words, registry.MethodOptions(requirements=requirements))
         prepare_out_dir(out, resume=False, force=args.force)
         record = new_run_record(
-            args, instruction, words, args.method or registry.DEFAULT_METHOD, 0 if args.seed is None else args.seed,
+            args, instruction, words, method, 0 if args.seed is None else args.seed,
             args.section_words or 400,
         )
+        record["settings"].update(requirements=requirements, concurrency=args.concurrency)
         resume = False
     state: dict[str, Any] = {"hard_exit": console_entry}
     try:

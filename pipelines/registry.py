@@ -22,6 +22,7 @@ from longform.errors import UserError
 METHODS: dict[str, str] = {
     "direct": "longform.pipelines.direct",
     "agentwrite": "longform.pipelines.agentwrite",
+    "cogwriter": "longform.pipelines.cogwriter",
 }
 DEFAULT_METHOD = "agentwrite"
 
@@ -48,6 +49,14 @@ def get(method: str) -> ModuleType:
     if method not in METHODS:
         raise UserError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
     return importlib.import_module(METHODS[method])
+
+
+def check_input(method: str, instruction: str, target_words: int, options: MethodOptions | None = None) -> None:
+    """Raise UserError for input the method cannot write (a method's optional `check_input`), before
+    any file is written or any model loaded."""
+    check = getattr(get(method), "check_input", None)
+    if check is not None:
+        check(instruction, target_words, options or MethodOptions())
 
 
 def settings_for(method: str, options: MethodOptions | None = None) -> Any:
