@@ -267,6 +267,17 @@ def validate(cfg: DatasetConfig, where: str) -> DatasetConfig:
         raise bad("filters.min_length_score", f"must be in [0, 100], got {f.min_length_score}")
     if cfg.model.retries < 1:
         raise bad("model.retries", f"must be at least 1, got {cfg.model.retries}")
+    if cfg.source.limit is not None and cfg.source.limit < 1:
+        raise bad("source.limit", f"must be at least 1 (or null for every instruction), got {cfg.source.limit}")
+    for key, value in (("model.timeout_s", cfg.model.timeout_s), ("model.stall_timeout_s", cfg.model.stall_timeout_s),
+                       ("model.retry_max_elapsed_s", cfg.model.retry_max_elapsed_s)):
+        if not value > 0:
+            raise bad(key, f"must be a positive number of seconds, got {value}")
+    if cfg.model.concurrency is not None and cfg.model.concurrency < 1:
+        raise bad("model.concurrency", f"must be at least 1 (or null for the backend's default), got {cfg.model.concurrency}")
+    for key, path in (("output.dir", Path(cfg.output.dir)), ("output.dir/name", cfg.dataset_dir)):
+        if path.exists() and not path.is_dir():
+            raise bad(key, f"points at {path}, which is a file, not a folder; choose another output.dir or name")
     cfg.rewards.reward_config(f"{where}: rewards")
     if cfg.rewards.min_pair_margin < 0:
         raise bad("rewards.min_pair_margin", f"must be >= 0, got {cfg.rewards.min_pair_margin}")
@@ -290,7 +301,9 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Da
         mark = getattr(exc, "problem_mark", None)
         at = f": line {mark.line + 1}" if mark is not None else ""
         raise UserError(f"{p}{at}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    data = data or {}
+    if data is None:
+        raise UserError(f"{p} is empty; a dataset job needs at least a `name` and a `source` "
+                        "(see configs/dataset/default.yaml and configs/dataset/README.md)")
     if not isinstance(data, dict):
         raise UserError(f"{p}: the top level must be a mapping of keys, got {type(data).__name__}")
     for dotted, value in (overrides or {}).items():

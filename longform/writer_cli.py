@@ -85,12 +85,40 @@ def read_prompt(args: Any) -> str | None:
         raise UserError("give the prompt either as an argument or with --prompt-file, not both")
     if args.prompt_file is not None:
         try:
-            return Path(args.prompt_file).read_text(encoding="utf-8")
+            text = Path(args.prompt_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"cannot read --prompt-file {args.prompt_file}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+        return check_prompt_text(text, f"--prompt-file {args.prompt_file}")
     if args.prompt == "-":
-        return sys.stdin.read()
-    return args.prompt
+        return check_prompt_text(sys.stdin.read(), "the prompt on stdin")
+    return None if args.prompt is None else check_prompt_text(args.prompt, "the prompt")
+
+
+def check_prompt_text(text: str, what: str) -> str:
+    """Refuse binary input: NUL or other control bytes are never part of a writing instruction."""
+    bad = sum(1 for ch in text if ch == "\x00" or (ord(ch) < 32 and ch not in "\t\n\r\f\v"))
+    if bad:
+        raise UserError(f"{what} holds {bad:,} NUL/control byte(s): it is not a text instruction; "
+                        "give a plain-text prompt (UTF-8)")
+    return text
+
+
+PROMPT_SHARE_OF_WINDOW = 0.5  # the instruction may take at most half the window: plan, memory and output need the rest
+
+
+def check_prompt_fits(model: Any, instruction: str) -> None:
+    """Refuse a prompt the model's window cannot hold, before any run file is written (the context
+    budget would otherwise cut it in every call, without a word)."""
+    limit = int(model.n_ctx * PROMPT_SHARE_OF_WINDOW)
+    if len(instruction) > 16 * limit:  # no tokenizer packs 16 characters into a token: too long for sure
+        size = f"{len(instruction):,} characters (about {len(instruction) // 4:,} tokens)"
+    else:
+        tokens = model.count_text(instruction)
+        if tokens <= limit:
+            return
+        size = f"{tokens:,} tokens ({len(instruction):,} characters)"
+    raise UserError(f"the prompt is {size}; the model's window is {model.n_ctx:,} tokens and a prompt may take at "
+                    f"most {limit:,} of them: shorten the prompt, or use a model with a larger window (--n-ctx)")
 
 
 def check_words(words: int | None) -> int:
@@ -186,6 +214,11 @@ def _interrupted(out: Path, state: dict[str, Any]) -> None:
 async def _write_run(args: Any, out: Path, record: dict[str, Any], resume: bool, state: dict[str, Any]) -> dict[str, Any]:
     cfg = llm_config_from_args(args, call_log_path=str(out / rr.CALLS))
     model = load_model(cfg)
+    try:
+        check_prompt_fits(model, record["instruction"])
+    except UserError:
+        await model.aclose()
+        raise
     record["model"]["describe"] = model.describe()
     session = {"started_at": _now(), "resume": resume, "status": "running"}
     record.setdefault("sessions", []).append(session)
@@ -247,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     console_entry = argv is None  # run as the `writer` command (not called from Python)
     args = build_parser().parse_args(argv)
     out = Path(args.out)
+    created_out = not out.exists()
     if args.section_words is not None and not 50 <= args.section_words <= 5000:
         raise UserError(f"--section-words must be between 50 and 5000, got {args.section_words}")
     prompt = read_prompt(args)
@@ -304,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BaseException:
         _mark(out, state, "failed")
+        if not state.get("record") and created_out:
+            _remove_if_empty(out)  # refused before the run began: leave no trace
         raise
     print(str(out / rr.MANUSCRIPT))
     print(
@@ -319,6 +355,13 @@ def _interval_note(record: dict[str, Any]) -> str:
     if not spec or record.get("longen_score") is None:
         return ""
     return f"; stated {spec['kind'].replace('_', ' ')} [{spec['lo']:,.0f}, {spec['hi']:,.0f}], LonGen {record['longen_score']:.2f}"
+
+
+def _remove_if_empty(out: Path) -> None:
+    try:
+        out.rmdir()
+    except OSError:
+        pass
 
 
 def _mark(out: Path, state: dict[str, Any], status: str) -> None:

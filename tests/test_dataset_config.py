@@ -36,6 +36,11 @@ def test_unknown_keys_name_the_key_and_file(tmp_path):
         ({"name": "a/b"}, "plain folder name"),
         ({"output": {"part_rows": 0}}, "output.part_rows"),
         ({"model": "embedded"}, "`model` must be a mapping"),
+        ({"source": {"limit": 0}}, "`source.limit` must be at least 1"),
+        ({"source": {"limit": -1}}, "`source.limit` must be at least 1"),
+        ({"model": {"timeout_s": 0}}, "`model.timeout_s` must be a positive"),
+        ({"model": {"stall_timeout_s": -5}}, "`model.stall_timeout_s` must be a positive"),
+        ({"model": {"concurrency": 0}}, "`model.concurrency` must be at least 1"),
     ],
 )
 def test_bad_values_name_the_key(data, message):
@@ -72,3 +77,20 @@ def test_every_key_is_documented():
     assert not missing, f"undocumented keys in configs/dataset/README.md: {missing}"
     assert all(f.metadata.get("help") for cls in [DatasetConfig, *_SECTIONS.values()] for f in dataclasses.fields(cls))
     assert "min_length_score" in describe_keys()
+
+
+def test_an_empty_config_file_is_refused_not_taken_for_the_default_job(tmp_path):
+    f = tmp_path / "job.yaml"
+    f.write_text("")
+    with pytest.raises(UserError, match=r"job.yaml is empty; a dataset job needs at least a `name` and a `source`"):
+        load_config(f)
+
+
+def test_an_output_dir_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(UserError, match=r"`output.dir` points at .*afile, which is a file"):
+        from_dict({"output": {"dir": str(tmp_path / "afile")}})
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "job").write_text("x")
+    with pytest.raises(UserError, match=r"`output.dir/name` points at .*job, which is a file"):
+        from_dict({"name": "job", "output": {"dir": str(tmp_path / "out")}})

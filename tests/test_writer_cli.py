@@ -44,6 +44,46 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, argv, needle):
     assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], lines
 
 
+@pytest.mark.parametrize(
+    "case,needle",
+    [
+        ("nul-prompt-file", "NUL/control byte(s): it is not a text instruction"),
+        ("not-gguf", "is not a GGUF model file"),
+        ("missing-gguf", "no GGUF file at"),
+        ("unknown-litellm-provider", "litellm does not know the provider 'foobar'"),
+        ("timeout-0", "--timeout must be a positive number of seconds"),
+        ("stall-timeout-negative", "--stall-timeout must be a positive number of seconds"),
+        ("concurrency-0", "--concurrency must be between 1 and 1024"),
+        ("prompt-5mb", "the model's window is 8,192 tokens and a prompt may take at most 4,096"),
+        ("prompt-over-half-the-window", "the model's window is 2,048 tokens and a prompt may take at most 1,024"),
+    ],
+)
+def test_bad_input_is_refused_before_any_run_file_is_written(tmp_path, capsys, case, needle):
+    out = tmp_path / "out"
+    binary = tmp_path / "nul.txt"
+    binary.write_bytes(b"\x00" * 500)
+    not_gguf = tmp_path / "model.gguf"
+    not_gguf.write_bytes(b"PK\x03\x04 not a model")
+    big = tmp_path / "big.txt"
+    big.write_text("Write about tea. " * 300_000)
+    argv = {
+        "nul-prompt-file": ["--prompt-file", str(binary), "--words", "50"],
+        "not-gguf": ["Write.", "--words", "50", "--model", f"embedded:{not_gguf}"],
+        "missing-gguf": ["Write.", "--words", "50", "--model", f"embedded:{tmp_path / 'nope.gguf'}"],
+        "unknown-litellm-provider": ["Write.", "--words", "50", "--model", "litellm:foobar/model"],
+        "timeout-0": ["Write.", "--words", "50", "--timeout", "0"],
+        "stall-timeout-negative": ["Write.", "--words", "50", "--stall-timeout", "-1"],
+        "concurrency-0": ["Write.", "--words", "50", "--concurrency", "0"],
+        "prompt-5mb": ["--prompt-file", str(big), "--words", "50"],
+        "prompt-over-half-the-window": ["Write about tea. " * 400, "--words", "50", "--n-ctx", "2048", "--threads", "1"],
+    }[case]
+    code = main(argv + ["--out", str(out)])
+    lines = err_lines(capsys)
+    assert code == 2, lines
+    assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0], lines
+    assert not out.exists(), f"{case}: left {sorted(p.name for p in out.iterdir())}"
+
+
 def test_unknown_method_exits_2(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["Write.", "--words", "300", "--method", "magic", "--out", str(tmp_path)])

@@ -55,6 +55,24 @@ class LLMConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy, metadata={"help": "Retry bounds for transient faults."})
 
 
+GGUF_MAGIC = b"GGUF"
+
+
+def check_gguf(path: Path) -> None:
+    """A clear error for `embedded:PATH` that is missing or not a GGUF file (llama.cpp would only
+    say 'Failed to load model')."""
+    if not path.is_file():
+        raise UserError(f"no GGUF file at {path}; pass `embedded:/path/to/model.gguf` with an existing file")
+    try:
+        with path.open("rb") as f:
+            magic = f.read(4)
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    if magic != GGUF_MAGIC:
+        raise UserError(f"{path} is not a GGUF model file (it does not start with 'GGUF'); convert the weights "
+                        "to GGUF (llama.cpp's convert_hf_to_gguf.py) or use transformers:PATH for a checkpoint folder")
+
+
 def make_backend(config: LLMConfig) -> Backend:
     spec: ModelSpec = parse_spec(config.model)
     if config.n_ctx is not None and config.n_ctx < 256:
@@ -69,6 +87,9 @@ def make_backend(config: LLMConfig) -> Backend:
         raise UserError(f"--stall-timeout must be a positive number of seconds, got {config.stall_timeout_s:g}")
     if spec.kind == "embedded":
         from longform.llm.embedded import EmbeddedBackend
+
+        if spec.name:
+            check_gguf(Path(spec.name))
 
         return EmbeddedBackend(spec.name or None, n_ctx=config.n_ctx, n_threads=config.n_threads)
     if spec.kind == "openai":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from longform.errors import ModelError, UserError
@@ -23,10 +24,20 @@ class LiteLLMBackend(Backend):
                  stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S):
         if "/" not in model:
             raise UserError(f"litellm spec needs provider/model, e.g. litellm:anthropic/claude-sonnet-4-5; got {model!r}")
+        # litellm fetches its model price map from GitHub when imported; use the copy it ships.
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         import litellm
 
         litellm.telemetry = False
         litellm.suppress_debug_info = True
+        try:
+            litellm.get_llm_provider(model=model, api_base=base_url)
+        except Exception:  # noqa: BLE001 - litellm raises its BadRequestError (and others) for an unknown provider
+            provider = model.split("/", 1)[0]
+            raise UserError(f"litellm does not know the provider {provider!r} in litellm:{model}; use provider/model "
+                            "with a provider from https://docs.litellm.ai/docs/providers (e.g. "
+                            "litellm:anthropic/claude-sonnet-4-5), or openai:<model> --base-url for an "
+                            "OpenAI-compatible server") from None
         if base_url is None:
             env = litellm.validate_environment(model=model)
             if not env.get("keys_in_environment", True):
