@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from longform.pipelines import agentwrite, direct
+from longform.pipelines import registry
 
 from longform import run_record as rr
 from longform.llm import LLMConfig, load_model
@@ -69,7 +69,7 @@ async def run_one(model, out_root: Path, method: str, length: int, k: int, promp
     d.mkdir(parents=True, exist_ok=True)
     previous = json.loads((d / "result.json").read_text()) if (d / "result.json").exists() else None
     t0 = time.monotonic()
-    mod = direct if method == "direct" else agentwrite
+    mod = registry.get(method)
     r = await mod.run(model, prompt, length, seed=seed, checkpoint_path=d / rr.CHECKPOINT,
                       thread_id=f"{method}-{length}-{k}-{seed}", resume=True)
     seconds = time.monotonic() - t0
