@@ -27,8 +27,13 @@ write:  ## write one manuscript with the embedded default model
 dataset:  ## build the default dataset (configs/dataset/default.yaml) with the embedded model; resumable
 	$(BIN)/longform dataset build --config configs/dataset/default.yaml
 
-bench:  ## benchmarks: each prints its figure, as a ratio to a baseline measured in the same run
-	$(BIN)/python bench/llm_overhead.py
+bench:  ## benchmarks: each prints its figure, as a ratio to a baseline measured in the same run; writes bench/results.md (BENCH_ARGS=--quick for a smoke run)
+	$(BIN)/python bench/bench_all.py $(BENCH_ARGS)
+
+.PHONY: eval
+EVAL_OUT ?= out/eval/ruler-en
+eval:  ## LongWrite-Ruler English 1k-10k, every registered method, embedded default; resumable: run it again to continue (EVAL_ARGS for more flags)
+	$(BIN)/longform eval ruler --lang en --lengths 1000,2000,5000,10000 --out $(EVAL_OUT) $(EVAL_ARGS)
 
 serve:  ## serve the embedded model over the OpenAI API on 127.0.0.1:8000
 	$(BIN)/python -m llama_cpp.server --model "$$($(BIN)/python -c 'from longform.llm.embedded import default_gguf_path; print(default_gguf_path())')" \

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typing_extensions import Self
 
 from longform.progress import _fmt_eta
 
@@ -29,7 +30,7 @@ class EvalDisplay:
         self._progress: Progress | None = None
         self._task: Any = None
 
-    def __enter__(self) -> EvalDisplay:
+    def __enter__(self) -> Self:
         if self.live:
             self._progress = Progress(
                 TextColumn("[bold]{task.fields[current]}"),

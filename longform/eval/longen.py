@@ -20,7 +20,7 @@ def load(path: Path) -> list[Sample]:
     out = []
     for i, row in enumerate(read_jsonl(path)):
         lo, hi = interval_for_record(row)
-        middle = int(round((lo + hi) / 2))
+        middle = round((lo + hi) / 2)
         lang = str(row["language"])
         out.append(Sample(id=f"longen-{lang}-{i:03d}", benchmark=NAME, index=i, prompt=str(row["query"]), lang=lang,
                           required_words=middle, target_words=middle, bucket=str(row["range"]),

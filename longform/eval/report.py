@@ -160,7 +160,7 @@ def group_table(rows: list[Row], series: list[str], attr: str, title: str, metri
             vals = _values(rs, metric)
             failed = sum(r.status == "failed" for r in rs)
             mean, med = _stats(vals)
-            cell = f"{_fmt(mean, d)} / {_fmt(med, d)} (n={len(vals)})" if vals else f"– (n=0)"
+            cell = f"{_fmt(mean, d)} / {_fmt(med, d)} (n={len(vals)})" if vals else "– (n=0)"
             if failed:
                 cell += f", {failed} failed"
             cells.append(cell)
@@ -187,15 +187,15 @@ def markdown(manifest: dict[str, Any], rows: list[Row], groups: tuple[tuple[str,
     lines = [
         f"# Evaluation: {ident['benchmark']}",
         "",
-        f"- selection: {journal.describe(ident)}; {len(manifest['sample_ids'])} prompts "
-        f"(`{manifest.get('benchmark_file', '?')}`, sha256 {manifest.get('benchmark_digest', '?')})",
+        (f"- selection: {journal.describe(ident)}; {len(manifest['sample_ids'])} prompts "
+        f"(`{manifest.get('benchmark_file', '?')}`, sha256 {manifest.get('benchmark_digest', '?')})"),
         f"- models: {', '.join(manifest['models'])}; methods: {', '.join(manifest['methods'])}",
         f"- judge: {judge or 'none'}" + (f" ({judge_note})" if judge_note else ""),
         f"- sessions: {len(manifest.get('sessions', []))}; last updated {journal.now()}",
         "",
-        "Scores: S_l is LongBench-Write's length score (0-100) against the required length; the LonGen score "
+        ("Scores: S_l is LongBench-Write's length score (0-100) against the required length; the LonGen score "
         "is 1 inside the stated interval, falling linearly to 0 outside; S_q is the judge's quality score (0-100). "
-        "Cells are mean / median (n). 4-gram rep. is the share of repeated word 4-grams (looping text).",
+        "Cells are mean / median (n). 4-gram rep. is the share of repeated word 4-grams (looping text)."),
         "",
         "## By method",
         "",

@@ -12,7 +12,6 @@ import pytest
 from longform.eval import runner
 from longform.llm import ChatModel, RetryPolicy
 from longform.llm.retry import TransientError
-
 from tests.fakes import ScriptedFakeBackend, prose
 
 

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from longform.cli import main
-
 from tests.eval.conftest import write_jsonl
 
 

@@ -7,7 +7,6 @@ import json
 
 from longform.cli import main
 from longform.text import count_words
-
 from tests.eval.conftest import reply_by_prompt
 from tests.fakes import ScriptedFakeBackend
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 from longform.cli import main
-
 from tests.eval.conftest import reply_by_prompt
 from tests.fakes import ScriptedFakeBackend, prose
 
