@@ -48,8 +48,8 @@ def run(name: str, argv: list[str], json_path: Path | None) -> tuple[int, str, f
 
 
 def md_throughput(res: dict[str, Any]) -> list[str]:
-    lines = [f"Simulated server: {res['slots']} slots x {res['tokens_per_s']:g} tokens/s per request; "
-             "job = `longform dataset build` (agentwrite, 400-word records), no request cache.", "",
+    lines = [(f"Simulated server: {res['slots']} slots x {res['tokens_per_s']:g} tokens/s per request; "
+             "job = `longform dataset build` (agentwrite, 400-word records), no request cache."), "",
              "| concurrency | capacity tok/s | bare client tok/s | dataset job tok/s | records | job / bare client | job / capacity |",
              "|---|---|---|---|---|---|---|"]
     for r in res["rows"]:
@@ -60,8 +60,8 @@ def md_throughput(res: dict[str, Any]) -> list[str]:
 
 
 def md_pasted(res: dict[str, Any]) -> list[str]:
-    lines = ["| target words | agentwrite words | agentwrite prompt tok/word | pasted words | pasted prompt tok/word | "
-             "pasted / agentwrite | 8k window overflows after |", "|---|---|---|---|---|---|---|"]
+    lines = [("| target words | agentwrite words | agentwrite prompt tok/word | pasted words | pasted prompt tok/word | "
+             "pasted / agentwrite | 8k window overflows after |"), "|---|---|---|---|---|---|---|"]
     for r in res["rows"]:
         a, p = r["agentwrite"], r["pasted"]
         at = p.get("overflows_8k_at_words")
@@ -72,8 +72,8 @@ def md_pasted(res: dict[str, Any]) -> list[str]:
 
 
 def md_speed(res: dict[str, Any]) -> list[str]:
-    lines = [f"{res['words']:,}-word LongWrite-Ruler prompt, {res['threads']} llama.cpp thread(s), no request cache; "
-             "raw decode = words/s from a one-line prompt, measured just before and after each method.", "",
+    lines = [(f"{res['words']:,}-word LongWrite-Ruler prompt, {res['threads']} llama.cpp thread(s), no request cache; "
+             "raw decode = words/s from a one-line prompt, measured just before and after each method."), "",
              "| method | words | seconds | words/s | raw decode words/s | ratio | calls | prompt tokens |",
              "|---|---|---|---|---|---|---|---|"]
     for r in res["rows"]:
@@ -128,14 +128,14 @@ def main() -> None:
             else:
                 body = fmt(json.loads(json_path.read_text(encoding="utf-8")))
             when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-            sections[name] = [f"## {title}", "", f"`python bench/{' '.join(argv)}` ({secs:.0f} s, finished {when}, "
-                              f"load average {os.getloadavg()[0]:.1f})", "", *body, ""]
+            sections[name] = [f"## {title}", "", (f"`python bench/{' '.join(argv)}` ({secs:.0f} s, finished {when}, "
+                              f"load average {os.getloadavg()[0]:.1f})"), "", *body, ""]
     load1 = os.getloadavg()
     head = [
         "# Benchmark results (`make bench`" + (" BENCH_ARGS=--quick" if args.quick else "") + ")", "",
-        f"- {datetime.now(timezone.utc).isoformat(timespec='seconds')}, {platform.machine()}, {os.cpu_count()} CPU(s); "
+        (f"- {datetime.now(timezone.utc).isoformat(timespec='seconds')}, {platform.machine()}, {os.cpu_count()} CPU(s); "
         f"load average {load0[0]:.1f} at start, {load1[0]:.1f} at end (other work on the machine slows "
-        "the embedded-model figures; ratios are against baselines measured in the same run)",
+        "the embedded-model figures; ratios are against baselines measured in the same run)"),
         "- " + ("QUICK smoke run: small sizes, not the reported figures" if args.quick else "full run"), "",
     ]
     text = "\n".join(head + [line for name in ORDER if name in sections for line in sections[name]])
