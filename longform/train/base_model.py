@@ -82,9 +82,12 @@ def gguf_model_dir(gguf_path: Path) -> Path:
     def build(tmp: Path) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config  # weights are plain float now
+        loaded = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+        config = loaded.config
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config  # the weights are plain float32 now
+        model = AutoModelForCausalLM.from_config(config)  # a plain model: the GGUF-loaded one will not save
+        model.load_state_dict(loaded.state_dict())
         model.save_pretrained(tmp)
         AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name).save_pretrained(tmp)
 

@@ -160,14 +160,15 @@ def save_final(trainer: Any, tokenizer: Any, out: Path, base: str) -> dict[str, 
     if getattr(trainer, "is_deepspeed_enabled", False):
         trainer.save_model(str(out))  # gathers ZeRO-3 shards; a LoRA run saves its adapter over `base`
         info["adapter"] = isinstance(model, PeftModel)
-    else:
+    elif trainer.is_world_process_zero():
         if isinstance(model, PeftModel):
             model = model.merge_and_unload()
             info["lora_merged"] = True
         for stale in ("adapter_model.safetensors", "adapter_config.json"):
             (out / stale).unlink(missing_ok=True)
         model.save_pretrained(str(out))
-    tokenizer.save_pretrained(str(out))
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(str(out))
     return info
 
 
@@ -260,6 +261,8 @@ def run_training(kind: str, config: str | Path | dict[str, Any], overrides: dict
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     wall = time.time() - t0
     saved = save_final(trainer, tokenizer, out, model_path)
+    if not trainer.is_world_process_zero():  # several processes (accelerate): rank 0 writes the record
+        return out
     extra: dict[str, Any] = {}
     after: Callable[..., dict[str, Any]] | None = getattr(mod, "after_training", None)
     if after is not None:

@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 
+# Longer training tests run under `make train-test` (LONGFORM_TRAIN_FULL=1), not in `make test`'s budget.
+full_only = pytest.mark.skipif(os.environ.get("LONGFORM_TRAIN_FULL") != "1",
+                               reason="full training test: run `make train-test`")
+
 GOOD = ("Green tea wants water at about eighty degrees. Warm the pot, add the leaves, and pour. "
         "Wait two minutes, then serve at once. The second infusion is often sweeter than the first.")
 BAD = "tea tea tea tea tea tea tea tea tea tea tea tea tea tea tea tea tea tea"
