@@ -1,16 +1,26 @@
 """Progress display for a manuscript run, on stderr: section i/n, words so far vs target, tokens/s,
-ETA. A live rich bar on a terminal; one plain line per finished section otherwise (logs, CI)."""
+ETA. A live rich bar on a terminal; one plain line per finished section otherwise (logs, CI).
+
+The ETA divides the words still missing by the *recent* writing rate: words gained over the last
+`RATE_WINDOW_S` seconds of events. Model loading and planning come before the first word and are
+not writing; an average since the start counted them and overstated a long run's ETA (7h13m shown
+for a run that took 30 minutes).
+"""
 
 from __future__ import annotations
 
 import math
 import sys
 import time
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.text import Text
+
+RATE_WINDOW_S = 300.0  # the ETA's rate: words gained over about the last five minutes of events
 
 
 def _fmt_eta(seconds: float | None) -> str:
@@ -25,8 +35,14 @@ def _fmt_eta(seconds: float | None) -> str:
 
 
 class _EtaColumn(ProgressColumn):
+    """Recomputed at every screen refresh, so it counts down between events."""
+
+    def __init__(self, eta: Callable[[], float | None]):
+        super().__init__()
+        self._eta = eta
+
     def render(self, task: Task) -> Text:
-        return Text(f"ETA {task.fields.get('eta', '?')}", style="cyan")
+        return Text(f"ETA {_fmt_eta(self._eta())}", style="cyan")
 
 
 WAIT_SHOWN_AFTER_S = 10.0  # a remote call silent this long shows its wait on the live display
@@ -47,15 +63,19 @@ class _WaitColumn(ProgressColumn):
 class RunProgress:
     """Receives pipeline events (plan_start, plan_done, section_start, call, section_done)."""
 
-    def __init__(self, target_words: int, console: Console | None = None, start_words: int = 0):
+    def __init__(self, target_words: int, console: Console | None = None, start_words: int = 0,
+                 clock: Callable[[], float] = time.monotonic, window_s: float = RATE_WINDOW_S):
         self.console = console or Console(file=sys.stderr, soft_wrap=True)
         self.target = max(1, target_words)
         self.words = start_words
         self.section = "-"
         self.tokens = 0
         self.gen_seconds = 0.0
-        self.started = time.monotonic()
+        self._clock = clock
+        self.window_s = window_s
+        self.started = clock()
         self.words_at_start = start_words
+        self._samples: deque[tuple[float, int]] = deque()  # (time, words): writing progress, oldest first
         self.live = self.console.is_terminal
         self._baseline_set = False
         self._progress: Progress | None = None
@@ -69,7 +89,7 @@ class RunProgress:
                 BarColumn(),
                 TextColumn("{task.completed:,.0f}/{task.total:,.0f} words"),
                 TextColumn("{task.fields[tps]} tok/s"),
-                _EtaColumn(),
+                _EtaColumn(self.eta_s),
                 TimeElapsedColumn(),
                 _WaitColumn(self),
                 console=self.console,
@@ -77,7 +97,7 @@ class RunProgress:
             )
             self._progress.__enter__()
             self._task = self._progress.add_task("writing", total=self.target, completed=self.words,
-                                                 section=self.section, tps="-", eta="?")
+                                                 section=self.section, tps="-")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -106,12 +126,34 @@ class RunProgress:
     def tokens_per_s(self) -> float | None:
         return self.tokens / self.gen_seconds if self.gen_seconds > 0 else None
 
-    def eta_s(self) -> float | None:
-        done = self.words - self.words_at_start
-        elapsed = time.monotonic() - self.started
-        if done <= 0 or elapsed <= 0:
+    def words_per_s(self) -> float | None:
+        """Words gained per second over the recent window (None before any writing was timed)."""
+        if len(self._samples) < 2:
             return None
-        return max(0.0, (self.target - self.words) / (done / elapsed))
+        t_last, w_last = self._samples[-1]
+        t_old, w_old = self._samples[0]
+        for t, w in self._samples:
+            if t >= t_last - self.window_s:
+                break
+            t_old, w_old = t, w
+        if t_last <= t_old or w_last <= w_old:
+            return None
+        return (w_last - w_old) / (t_last - t_old)
+
+    def eta_s(self) -> float | None:
+        if self.words >= self.target:
+            return 0.0
+        rate = self.words_per_s()
+        if rate is None:
+            return None
+        since_last = self._clock() - self._samples[-1][0]
+        return max(0.0, (self.target - self.words) / rate - since_last)
+
+    def _sample(self, t: float, words: int) -> None:
+        self._samples.append((t, words))
+        # Keep one sample older than the window: the rate spans the whole window.
+        while len(self._samples) > 2 and self._samples[1][0] < t - self.window_s:
+            self._samples.popleft()
 
     # -- events --------------------------------------------------------------------------------
     def event(self, kind: str, **d: Any) -> None:
@@ -126,17 +168,25 @@ class RunProgress:
         elif kind == "plan_done":
             note = " (fallback outline: the model's plan did not validate)" if d.get("fallback") else ""
             self._line(f"plan: {d.get('sections')} sections{note}")
+            if not self._samples:
+                self._sample(self._clock(), self.words)  # writing starts now
         elif kind == "section_start":
             self.section = f"{d['index'] + 1}/{d['n_sections']}"
         elif kind == "call":
-            self._set_baseline(d, int(d.get("section_words") or 0))
-            if not d.get("cached"):
+            cached = bool(d.get("cached"))
+            latency = 0.0 if cached else float(d.get("latency_s") or 0.0)
+            self._set_baseline(d, int(d.get("section_words") or 0), latency)
+            if not cached:
                 self.tokens += int(d.get("completion_tokens") or 0)
-                self.gen_seconds += float(d.get("latency_s") or 0.0)
+                self.gen_seconds += latency
             self.words = int(d.get("words_so_far", self.words))
+            if "words_so_far" in d:
+                self._sample(self._clock(), self.words)
         elif kind == "section_done":
             self._set_baseline(d, int(d.get("words") or 0))
             self.words = int(d.get("words_so_far", self.words))
+            if "words_so_far" in d:
+                self._sample(self._clock(), self.words)
             if not self.live:
                 tps = self.tokens_per_s()
                 self._line(
@@ -146,13 +196,16 @@ class RunProgress:
                 )
         self._refresh()
 
-    def _set_baseline(self, d: dict[str, Any], this_step_words: int) -> None:
+    def _set_baseline(self, d: dict[str, Any], this_step_words: int, latency_s: float = 0.0) -> None:
         """On a resumed run the first event already carries the earlier sessions' words: the ETA
-        rate must count only what this session writes."""
+        rate must count only what this session writes, from when its first call started."""
         if self._baseline_set or "words_so_far" not in d:
             return
         self._baseline_set = True
         self.words_at_start = max(0, int(d["words_so_far"]) - this_step_words)
+        if not self._samples:
+            now = self._clock()
+            self._sample(max(self.started, now - latency_s), self.words_at_start)
 
     def _refresh(self) -> None:
         if self._progress is None:
@@ -160,7 +213,7 @@ class RunProgress:
         tps = self.tokens_per_s()
         self._progress.update(
             self._task, completed=min(self.words, self.target), section=self.section,
-            tps="-" if tps is None else f"{tps:.0f}", eta=_fmt_eta(self.eta_s()),
+            tps="-" if tps is None else f"{tps:.0f}",
         )
 
     def _line(self, text: str) -> None:
