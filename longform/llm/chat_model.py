@@ -124,8 +124,8 @@ class ChatModel:
                 self._log(tag, key, fitted.messages, params, completion)
                 return completion
 
-        started = time.monotonic()
         async with self._limiter():
+            started = time.monotonic()  # latency excludes the wait for a slot (parallel callers queue here)
             call = self.activity.start()
             try:
                 raw, attempts = await call_with_retries(
