@@ -59,6 +59,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--parallel", type=int, default=1, metavar="N",
                    help="samples generated at once (for remote endpoints; the embedded model runs one at a time)")
     p.add_argument("--section-words", type=int, default=None, help="agentwrite: words per section")
+    p.add_argument("--given-requirements", action="store_true",
+                   help="constraints: hand cogwriter the benchmark's requirements as JSON (default: the prompt only)")
     p.add_argument("--retry-failed", action="store_true", help="generate again the samples that failed for good")
     p.add_argument("--report-only", action="store_true", help="rewrite the report from what DIR holds; generate nothing")
     p.add_argument("--no-progress", action="store_true", help="plain lines instead of the live progress bar")
@@ -90,7 +92,8 @@ def config_from_args(args: argparse.Namespace):
         benchmark=args.benchmark, out=Path(args.out), methods=_split(args.method, "--method"),
         models=_split(args.model, "--model"), judge=args.judge, judge_base_url=args.judge_base_url, lang=args.lang,
         lengths=_lengths(args.lengths), limit=args.limit, data=args.data, seed=args.seed, parallel=args.parallel,
-        retry_failed=args.retry_failed, section_words=args.section_words, base_url=args.base_url, n_ctx=args.n_ctx,
+        retry_failed=args.retry_failed, section_words=args.section_words, given_requirements=args.given_requirements,
+        base_url=args.base_url, n_ctx=args.n_ctx,
         threads=args.threads, concurrency=args.concurrency, timeout_s=args.timeout, retries=args.retries,
         cache=args.cache, no_cache=args.no_cache,
     )

@@ -26,6 +26,8 @@ class EvalConfig:
     parallel: int = field(default=1, metadata={"help": "Samples generated at once per model (remote endpoints)."})
     retry_failed: bool = field(default=False, metadata={"help": "Run again the samples that failed for good."})
     section_words: int | None = field(default=None, metadata={"help": "agentwrite: words per section."})
+    given_requirements: bool = field(default=False, metadata={
+        "help": "constraints: hand cogwriter the benchmark's requirements as JSON (default: every method sees the prompt only)."})
     base_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible URL for openai:/litellm: models."})
     n_ctx: int | None = field(default=None, metadata={"help": "Context window of the models."})
     threads: int | None = field(default=None, metadata={"help": "Embedded model CPU threads."})
@@ -38,8 +40,11 @@ class EvalConfig:
     def identity(self) -> dict[str, Any]:
         """What makes two runs the same eval (the same prompts and seeds); methods, models and the
         judge may be added to an existing eval folder."""
-        return {"benchmark": self.benchmark, "lang": self.lang, "lengths": self.lengths, "limit": self.limit,
-                "seed": self.seed, "section_words": self.section_words}
+        ident = {"benchmark": self.benchmark, "lang": self.lang, "lengths": self.lengths, "limit": self.limit,
+                 "seed": self.seed, "section_words": self.section_words}
+        if self.given_requirements:
+            ident["given_requirements"] = True
+        return ident
 
     def llm_config(self, spec: str, call_log: Path | None, *, base_url: str | None = None) -> LLMConfig:
         return LLMConfig(model=spec, base_url=base_url if base_url is not None else self.base_url, n_ctx=self.n_ctx,

@@ -24,7 +24,7 @@ from longform.eval.samples import Sample
 from longform.run_record import write_atomic
 
 METRIC_NAMES = {"s_l": "S_l", "longen": "LonGen score", "s_q": "S_q", "s": "S = (S_l+S_q)/2",
-                "completion": "units complete", "satisfaction": "constraints satisfied"}
+                "completion": "units present", "in_order": "units in order", "satisfaction": "constraints satisfied"}
 
 
 @dataclass
@@ -80,7 +80,8 @@ def result_line(r: Row, judge: str | None) -> dict[str, Any]:
         "interval": list(s.interval) if s.interval else None,
         "text": rec.get("text"), "words": r.scores.get("words"), "scores": r.scores,
         "judge": None if r.judgement is None else {"spec": judge, **{k: r.judgement.get(k) for k in
-                                                                       ("s_q", "missing", "dimensions", "injection", "error")}},
+                                                                       ("s_q", "missing", "reason", "dimensions", "injection", "spans",
+                                                                        "omitted_words", "error")}},
         "usage": {"generation": gen_usage, "judging": judge_usage},
         "elapsed_s": rec.get("elapsed_s"), "method_report": rec.get("method_report"), "run_dir": rec.get("run_dir"),
     }
@@ -99,12 +100,12 @@ def _stats(values: list[float]) -> tuple[float | None, float | None]:
 
 
 def _metric_digits(metric: str) -> int:
-    return 3 if metric in ("longen", "completion", "satisfaction") else 1
+    return 3 if metric in ("longen", "completion", "in_order", "satisfaction") else 1
 
 
 def metrics_for(rows: list[Row]) -> list[str]:
     present = {k for r in rows for k, v in r.scores.items() if v is not None}
-    return [m for m in ("s_l", "longen", "s_q", "s", "completion", "satisfaction") if m in present]
+    return [m for m in ("s_l", "longen", "s_q", "s", "completion", "in_order", "satisfaction") if m in present]
 
 
 def _values(rows: list[Row], metric: str) -> list[float]:
@@ -204,6 +205,14 @@ def markdown(manifest: dict[str, Any], rows: list[Row], groups: tuple[tuple[str,
     ]
     if judge is None:
         lines += [f"Note: {scoring.S_Q_SKIPPED}.", ""]
+    else:
+        judged = [r.judgement for r in rows if r.judgement]
+        missing = sum(1 for j in judged if j.get("s_q") is None)
+        cut = [j for j in judged if j.get("omitted_words")]
+        flagged = sum(1 for j in judged if j.get("injection"))
+        lines += [(f"Judge {judge}: {len(judged)} verdict(s), {missing} missing (no valid verdict: left out of S_q), "
+                  f"{flagged} flagged for text addressed to the evaluator; {len(cut)} text(s) too long for the "
+                  "judge's window were judged on their head and tail (middle cut)."), ""]
     for title, attr in groups:
         if len({getattr(r.sample, attr) for r in rows}) < 1:
             continue

@@ -121,11 +121,13 @@ async def generate_one(st: EvalState, model: ChatModel, spec: str, method: str, 
     d.mkdir(parents=True, exist_ok=True)
     key = journal.gen_key(spec, method, sample.id)
     base = {"key": key, "model": spec, "method": method, "sample_id": sample.id, "run_dir": str(d.relative_to(cfg.out))}
-    options = registry.MethodOptions(section_words=cfg.section_words, requirements=sample.extra.get("requirements"))
+    given = sample.extra.get("requirements") if cfg.given_requirements else None
+    options = registry.MethodOptions(section_words=cfg.section_words, requirements=given)
     calls0 = model.calls
     t0 = time.monotonic()
     display.sample_start(spec, method, sample.id, sample.target_words)
     try:
+        registry.check_input(method, sample.prompt, sample.target_words, options)
         settings = registry.settings_for(method, options)
         result = await registry.get(method).run(
             model, sample.prompt, sample.target_words, seed=cfg.seed, checkpoint_path=d / rr.CHECKPOINT,

@@ -41,21 +41,23 @@ def sample_scores(mod: ModuleType, sample: Sample, text: str, report: dict[str, 
 
 
 async def judge_text(judge_model: Any, sample: Sample, text: str) -> dict[str, Any]:
-    """One judge verdict: S_q (or missing) with the six dimensions, the injection flag, and the
-    tokens the judge spent (read from the judge model's counters around the call)."""
+    """One judge verdict (longform.reward_models.quality.judge): S_q or missing, the six dimensions,
+    the injection flag and spans, the words the judge could not see (a window smaller than the
+    text), and the tokens it cost (the judge model's counters around the call: repairs included,
+    cache hits free)."""
     from longform.reward_models import quality
 
-    before_p, before_c = judge_model.usage.prompt_tokens, judge_model.usage.completion_tokens
-    calls0 = judge_model.calls
+    before_p, before_c, calls0 = judge_model.usage.prompt_tokens, judge_model.usage.completion_tokens, judge_model.calls
     result = await quality.judge(judge_model, sample.prompt, text)
-    verdict = result.to_dict() if hasattr(result, "to_dict") else dict(vars(result))
-    s_q = verdict.get("s_q")
     return {
-        "s_q": None if s_q is None else round(float(s_q), 4),
-        "missing": s_q is None,
-        "dimensions": verdict.get("dimensions"),
-        "injection": verdict.get("injection", verdict.get("injection_flag")),
-        "verdict": verdict,
+        "s_q": result.s_q,
+        "missing": result.missing,
+        "reason": result.reason,
+        "dimensions": result.dimensions,
+        "injection": result.injection,
+        "spans": result.spans,
+        "omitted_words": result.omitted_words,
+        "cached": result.cached,
         "usage": {"calls": judge_model.calls - calls0,
                   "prompt_tokens": judge_model.usage.prompt_tokens - before_p,
                   "completion_tokens": judge_model.usage.completion_tokens - before_c},

@@ -74,3 +74,57 @@ def test_report_tables_note_and_plot(tmp_path, longen_file, use_models):
     # --report-only rebuilds the same report without generating
     assert main(["eval", "longen", "--data", str(longen_file), "--method", "direct,agentwrite", "--out", str(out),
                  "--report-only"]) == 0
+
+
+def test_judge_gives_s_q_and_a_missing_verdict_stays_missing(tmp_path, ruler_file, use_models):
+    verdict = json.dumps({"relevance": 5, "accuracy": 4, "coherence": 4, "clarity": 3, "breadth_and_depth": 3,
+                          "reading_experience": 5})
+
+    def reply(messages, params):
+        if params.json_schema is not None:  # the judge's call
+            return "not a verdict" if any("topic 1" in m["content"] for m in messages) else verdict
+        return reply_by_prompt()(messages, params)
+
+    use_models(lambda: ScriptedFakeBackend(default=reply))
+    out = tmp_path / "ev"
+    assert main(["eval", "ruler", "--data", str(ruler_file), "--method", "direct", "--judge", "embedded",
+                 "--out", str(out), "--no-cache", "--no-progress"]) == 0
+    rows = {json.loads(line)["sample_id"]: json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()}
+    s_q = (4 + 3 + 3 + 2 + 2 + 4) * 25 / 6  # the published mapping: mean of (x - 1) * 25
+    for sid in ("ruler-en-100-00", "ruler-en-300-02"):
+        assert abs(rows[sid]["scores"]["s_q"] - s_q) < 1e-3
+        assert abs(rows[sid]["scores"]["s"] - (rows[sid]["scores"]["s_l"] + s_q) / 2) < 1e-3
+        assert rows[sid]["usage"]["judging"]["calls"] == 1
+    bad = rows["ruler-en-200-01"]
+    assert bad["scores"]["s_q"] is None and bad["judge"]["missing"] is True  # never a made-up number
+    report = (out / "report.md").read_text()
+    assert "1 missing" in report and "S_q mean" in report
+
+
+def test_constraints_benchmark_scores_units_and_constraints_by_rule(tmp_path, use_models):
+    from tests.eval.conftest import write_jsonl
+
+    req = {"units": {"name": "Week", "count": 4},
+           "constraints": [{"kind": "single", "unit": 2, "text": "mention \"the red kite\"", "keywords": ["the red kite"]},
+                           {"kind": "periodic", "every": 2, "start": 2, "text": "mention \"rain\"", "keywords": ["rain"]}]}
+    data = write_jsonl(tmp_path / "units.jsonl", [
+        {"id": "full", "lang": "en", "prompt": "A 4-week diary (FULL), about 200 words.", "target_words": 200, "requirements": req},
+        {"id": "short", "lang": "en", "prompt": "A 4-week diary (SHORT), about 200 words.", "target_words": 200, "requirements": req},
+    ])
+
+    def reply(messages, params):
+        full = any("FULL" in m["content"] for m in messages)
+        weeks = [1, 2, 3, 4] if full else [1, 2, 3]
+        body = {1: "A calm week.", 2: "I saw the red kite in the rain.", 3: "Dry days.", 4: "More rain came."}
+        return "\n\n".join(f"## Week {w}\n\n{body[w]}" for w in weeks)
+
+    use_models(lambda: ScriptedFakeBackend(default=reply))
+    out = tmp_path / "ev"
+    assert main(["eval", "constraints", "--data", str(data), "--method", "direct", "--out", str(out), "--no-cache",
+                 "--no-progress"]) == 0
+    rows = {json.loads(line)["sample_id"]: json.loads(line)["scores"] for line in (out / "results.jsonl").read_text().splitlines()}
+    assert rows["units-full"]["completion"] == 1.0 and rows["units-full"]["satisfaction"] == 1.0
+    assert rows["units-short"]["completion"] == 0.75  # week 4 missing
+    assert rows["units-short"]["satisfaction"] == 0.5  # "rain" in week 4 cannot hold
+    report = (out / "report.md").read_text()
+    assert "constraints satisfied mean" in report and "units present" in report
