@@ -11,9 +11,10 @@ Each function is `f(prompts, completions, **kwargs) -> list[float | None]` with 
 its component: `length_reward`, `format_reward` (always), `quality_reward` (when `cfg.judge` is a
 model spec), `rm_reward` (when `cfg.rm` is a reward-model folder). Prompts and completions may be
 strings or conversational (lists of {"role", "content"} messages). Dataset columns reach the
-functions as kwargs: `target_words` (N = about N), `lo` and `hi` (an interval), or a `constraint`
-dict; without them the length comes from the prompt (`longform.lengths.parse_length`), and a prompt
-that states none gives None, which TRL treats as "no reward" (NaN, left out of the group's mean).
+functions as kwargs: `target_words` (N = about N), `lo` and `hi` (an interval; also read as
+`constraint_lo` / `constraint_hi`, the dataset job's `raw` columns), or a `constraint` dict;
+without them the length comes from the prompt (`longform.lengths.parse_length`), and a prompt that
+states none gives None, which TRL treats as "no reward" (NaN, left out of the group's mean).
 A judge with no valid verdict gives None as well. Length and format are measured with injected
 spans cut out; the quality and RM rewards of a response that addresses its evaluator are 0.
 
@@ -71,7 +72,8 @@ def _column(kwargs: dict[str, Any], name: str, i: int) -> Any:
 
 
 def _target(kwargs: dict[str, Any], i: int) -> Any:
-    lo, hi = _column(kwargs, "lo", i), _column(kwargs, "hi", i)
+    lo = _column(kwargs, "lo", i) if "lo" in kwargs else _column(kwargs, "constraint_lo", i)
+    hi = _column(kwargs, "hi", i) if "hi" in kwargs else _column(kwargs, "constraint_hi", i)
     if lo is not None and hi is not None and 0 < float(lo) <= float(hi):
         return (float(lo), float(hi))
     con = _column(kwargs, "constraint", i)
