@@ -35,9 +35,23 @@ EVAL_OUT ?= out/eval/ruler-en
 eval:  ## LongWrite-Ruler English 1k-10k, every registered method, embedded default; resumable: run it again to continue (EVAL_ARGS for more flags)
 	$(BIN)/longform eval ruler --lang en --lengths 1000,2000,5000,10000 --out $(EVAL_OUT) $(EVAL_ARGS)
 
-serve:  ## serve the embedded model over the OpenAI API on 127.0.0.1:8000
+serve:  ## serve over the OpenAI API on 127.0.0.1:8000: MODEL=PATH (a `longform train` checkpoint: vLLM on a GPU, else llama.cpp after a GGUF export), or the embedded model
+ifdef MODEL
+	$(BIN)/python -m longform.train.serve "$(MODEL)" --host 127.0.0.1 --port 8000
+else
 	$(BIN)/python -m llama_cpp.server --model "$$($(BIN)/python -c 'from longform.llm.embedded import default_gguf_path; print(default_gguf_path())')" \
 		--host 127.0.0.1 --port 8000 --n_ctx 8192
+endif
+
+.PHONY: train-smoke train-test
+train-smoke:  ## CPU smoke runs of sft, dpo, rm and grpo (configs/train/cpu-smoke-*.yaml) on `make dataset`'s output; resumable
+	HF_HUB_OFFLINE=1 $(BIN)/longform train sft --config configs/train/cpu-smoke-sft.yaml
+	HF_HUB_OFFLINE=1 $(BIN)/longform train dpo --config configs/train/cpu-smoke-dpo.yaml
+	HF_HUB_OFFLINE=1 $(BIN)/longform train rm --config configs/train/cpu-smoke-rm.yaml
+	HF_HUB_OFFLINE=1 $(BIN)/longform train grpo --config configs/train/cpu-smoke-grpo.yaml
+
+train-test:  ## every training test, the longer ones too (real SmolLM2 weights, writer on a trained checkpoint, serving)
+	LONGFORM_TRAIN_FULL=1 $(BIN)/pytest -q tests/train tests/llm/test_transformers_backend.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
