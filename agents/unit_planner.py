@@ -17,14 +17,14 @@ from longform.agents.section_writer import is_continued_part
 from longform.constraints.spec import Requirements
 from longform.llm import ChatModel, Completion, GenParams
 from longform.prompting import load_schema, render_messages
-from longform.text import count_words, trim_incomplete_tail, truncate_words
+from longform.text import count_words, split_sentences, trim_incomplete_tail, truncate_words
 
 OVERVIEW_PROMPT = "cogwriter_overview"
 PLAN_PROMPT = "cogwriter_unit_plan"
 SCHEMA = "cogwriter_unit_plan"
 OVERVIEW_WORDS = 90
 TITLE_CHARS = 80
-SUMMARY_CHARS = 300
+SUMMARY_CHARS = 240
 
 
 def unit_label(req: Requirements, n: int) -> str:
@@ -91,6 +91,25 @@ def _clean(value: Any, limit: int) -> str:
     return " ".join(str(value or "").split())[:limit].strip()
 
 
+def clean_summary(value: Any, limit: int = SUMMARY_CHARS, max_sentences: int = 2) -> str:
+    """A plan item's summary without the repeats a small model loops into: its first distinct
+    sentences, at most `max_sentences`, cut to `limit` characters at a sentence end when one fits."""
+    text = _clean(value, 4 * limit)
+    out: list[str] = []
+    seen: set[str] = set()
+    for sentence in split_sentences(text):
+        k = " ".join(sentence.lower().split())
+        if k in seen:
+            continue
+        seen.add(k)
+        if out and len(" ".join(out + [sentence])) > limit:
+            break
+        out.append(sentence)
+        if len(out) == max_sentences:
+            break
+    return " ".join(out)[:limit].strip()
+
+
 async def plan_batch(model: ChatModel, instruction: str, overview_text: str, req: Requirements, units: list[int], *,
                      lang: str, seed: int | None, tag: str) -> tuple[list[dict[str, str]], Completion]:
     """Title and summary for each unit of the batch; a missing or empty item gets the fallback."""
@@ -103,7 +122,7 @@ async def plan_batch(model: ChatModel, instruction: str, overview_text: str, req
     items = []
     for k, n in enumerate(units):
         r = raw[k] if k < len(raw) and isinstance(raw[k], dict) else {}
-        title, summary = _clean(r.get("title"), TITLE_CHARS), _clean(r.get("summary"), SUMMARY_CHARS)
+        title, summary = _clean(r.get("title"), TITLE_CHARS), clean_summary(r.get("summary"))
         fb = fallback_item(req, n)
         items.append({"title": title or fb["title"], "summary": summary or fb["summary"],
                       "from_model": bool(title or summary)})

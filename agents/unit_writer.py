@@ -14,14 +14,16 @@ sampling and cleaning so AgentWrite and CogWriter write the same way.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from longform.agents import section_writer
+from longform.agents.monitor import fit_length
 from longform.agents.section_writer import SectionSettings
 
 from longform.llm import ChatModel, Completion, GenParams, Message
 from longform.prompting import render, render_messages
-from longform.text import count_words, tail_words, trim_incomplete_tail, truncate_words
+from longform.text import count_words, split_paragraphs, split_sentences, tail_words, truncate_words
 
 PROMPT = "cogwriter_unit"
 CONTINUE_PROMPT = "cogwriter_unit_continue"
@@ -75,6 +77,55 @@ def write_messages(ctx: dict[str, Any], item: dict[str, Any], prev: dict[str, An
     return messages
 
 
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+ECHO_SHARE = 0.5  # a sentence whose word 4-grams are mostly in the prompt is an echo, not writing
+
+
+def _grams(text: str, n: int = 4) -> list[tuple[str, ...]]:
+    toks = ["#" if t.isdigit() else t for t in (m.group().lower() for m in _TOKEN.finditer(text))]
+    if toks and all(len(t) == 1 for t in toks):  # CJK: characters are the tokens
+        n = 6
+    return [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
+
+
+def strip_echo(text: str, messages: list[Message], allowed: list[str] = (), forbidden: list[str] = ()) -> str:
+    """The text without sentences that repeat the prompt: its instructions and scaffolding, the
+    unit's own earlier text, and always the `forbidden` texts (the user's instruction and the
+    requirements: a copied requirement would pass a keyword check without being written). What is
+    in `allowed` (the plan a unit is meant to follow) may be reused. Numbers are compared as one
+    token, so "Week 3" copied as "Week 4" is still an echo."""
+    plan = set()
+    for a in allowed:
+        plan.update(_grams(a))
+    echo = set()
+    for m in messages:
+        echo.update(_grams(m["content"]))
+    echo -= plan
+    for f in forbidden:
+        echo.update(_grams(f))
+    kept_paragraphs = []
+    for para in split_paragraphs(text):
+        kept = []
+        for line in para.split("\n"):
+            for sentence in [x for x in split_sentences(line) if x.strip()] or [line]:
+                grams = _grams(sentence)
+                if grams and sum(g in echo for g in grams) / len(grams) >= ECHO_SHARE:
+                    continue
+                kept.append(sentence.strip())
+        if kept:
+            kept_paragraphs.append(" ".join(kept))
+    return "\n\n".join(kept_paragraphs).strip()
+
+
+def plan_texts(ctx: dict[str, Any], item: dict[str, Any], prev: dict[str, Any] | None, nxt: dict[str, Any] | None) -> list[str]:
+    """What a unit may reuse from its prompt: the global plan and the plan items it sees."""
+    out = [ctx.get("overview", ""), *ctx.get("outline", [])]
+    for it in (item, prev, nxt):
+        if it:
+            out += [it.get("title", ""), it.get("summary", "")]
+    return [x for x in out if x]
+
+
 def revise_words(budget: int) -> int:
     """Length of a revision's new closing paragraph."""
     return max(REVISE_MIN_WORDS, min(REVISE_MAX_WORDS, budget // 3))
@@ -97,8 +148,7 @@ def apply_revision(text: str, paragraph: str, budget: int) -> str:
     if not paragraph:
         return text
     room = max(0, budget - count_words(paragraph))
-    head = truncate_words(text, room) if count_words(text) > room else text
-    head = trim_incomplete_tail(head).strip() if head else ""
+    head = fit_length(text, room)[0] if room > 0 else ""
     return f"{head}\n\n{paragraph}" if head else paragraph
 
 

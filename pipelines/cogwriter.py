@@ -330,11 +330,15 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
         last = unit["events"][-1] if unit["events"] else ""
         kind = "regen" if last == "regenerate" else ("cont" if draft else "draft")
         tag = f"unit-{n}" if unit["calls"] == 0 else f"unit-{n}:{kind}{unit['calls']}"
+        if unit.get("revisions"):
+            tag = f"unit-{n}:r{unit['revisions']}:{kind}{unit['calls']}"  # after a revision, not a first draft
         async with slot():
             c = await unit_writer.call(model, messages, words_needed=needed, tokens_per_word=unit["tpw"],
                                        seed=section_writer.call_seed(ctx["seed"], n, unit["calls"], regen),
                                        tag=tag, settings=ss)
-        chunk = section_writer.clean_chunk(c.text, item.get("title") or item["label"])
+        chunk = unit_writer.strip_echo(section_writer.clean_chunk(c.text, item.get("title") or item["label"]), messages,
+                                       allowed=unit_writer.plan_texts(ctx, item, p["prev"], p["next"]),
+                                       forbidden=[ctx["instruction"], *item.get("requirements", [])])
         new = {**unit, "calls": unit["calls"] + 1, "chunk": chunk,
                "tpw": section_writer.update_tokens_per_word(unit["tpw"], c, chunk)}
         call_event(progress, c, index=n - 1, n_sections=ctx["n_units"], section_words=count_words(draft) + count_words(chunk),
@@ -355,7 +359,9 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
             c = await unit_writer.revise_call(model, messages, words=words, tokens_per_word=unit["tpw"],
                                               seed=section_writer.call_seed(ctx["seed"], n, 100 + p["round"], 0),
                                               tag=f"revise-{n}:r{p['round']}", settings=ss)
-        paragraph = section_writer.clean_chunk(c.text, item["label"])
+        paragraph = unit_writer.strip_echo(section_writer.clean_chunk(c.text, item["label"]), messages,
+                                           allowed=unit_writer.plan_texts(ctx, item, p["prev"], p["next"]),
+                                           forbidden=[ctx["instruction"], *texts])
         text = unit_writer.apply_revision(unit["text"], paragraph, unit["budget"])
         revised_for = dict(unit.get("revised_for", {}))
         for x in failing:

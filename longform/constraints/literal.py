@@ -179,6 +179,11 @@ def _hits(text: str) -> list[_Hit]:
             start = _ZH_START.match(text[m.end():])
             end = m.end() + (start.end() if start else 0)
             add(_Hit(m.start(), end, "periodic", _unit_name(m["u"], True), a=to_int(start["s"]) if start else None, every=k))
+    for pat in (_EN_SINGLE[2], _ZH_SINGLE[1]):  # "the last week", "最后一周": before "一周" reads as a count
+        zh = pat is _ZH_SINGLE[1]
+        for m in pat.finditer(text):
+            first = m["w"].lower() == "first"
+            add(_Hit(m.start(), m.end(), "single", _unit_name(m["u"], zh), a=1 if first else None, last=not first))
     for pat in _EN_COUNT:
         for m in pat.finditer(text):
             n = to_int(m["n"])
@@ -188,14 +193,10 @@ def _hits(text: str) -> list[_Hit]:
         n = to_int(m["n"])
         if n is not None:
             add(_Hit(m.start(), m.end(), "count", _unit_name(m["u"], True), a=n))
-    for pat in _EN_SINGLE + _ZH_SINGLE:
-        zh = pat in _ZH_SINGLE
+    for pat in (_EN_SINGLE[0], _EN_SINGLE[1], _ZH_SINGLE[0]):
+        zh = pat is _ZH_SINGLE[0]
         for m in pat.finditer(text):
-            if "w" in pat.groupindex:
-                first = m["w"].lower() == "first"
-                add(_Hit(m.start(), m.end(), "single", _unit_name(m["u"], zh), a=1 if first else None, last=not first))
-            else:
-                add(_Hit(m.start(), m.end(), "single", _unit_name(m["u"], zh), a=to_int(m["a"])))
+            add(_Hit(m.start(), m.end(), "single", _unit_name(m["u"], zh), a=to_int(m["a"])))
     return sorted(hits, key=lambda h: h.start)
 
 
@@ -269,7 +270,8 @@ def find(instruction: str) -> LiteralFinding:
         elif h.kind == "range":
             constraints.append(Constraint("range", text, keywords, start=h.a, end=h.b, id=cid, source="rule"))
         else:
-            constraints.append(Constraint("periodic", text, keywords, every=h.every, start=h.a, id=cid, source="rule"))
+            constraints.append(Constraint("periodic", text, keywords, every=h.every, start=h.a if h.a is not None else h.every,
+                                          id=cid, source="rule"))
     return LiteralFinding(Requirements(units, tuple(constraints)), units.name if units else None, tuple(ignored))
 
 
@@ -286,6 +288,8 @@ def numbers_in(instruction: str) -> set[int]:
                          instruction, _I):
         if re.search(r"words?|字", m["rest"], _I):
             continue
+        if m["n"] in ("一", "两") and instruction[max(0, m.start() - 1):m.start()] != "第":
+            continue  # 一份, 两个: an article or measure, not a unit number
         v = to_int(m["n"])
         if v is not None:
             nums.add(v)

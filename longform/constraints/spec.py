@@ -190,7 +190,7 @@ def constraint_from_dict(d: Any, i: int, source: str = "file") -> Constraint:
         if "every" not in d:
             raise UserError(f"requirements: {where} (periodic) needs \"every\": the period in units")
         every = _int(d["every"], f"{where}.every")
-        start = _int(d["start"], f"{where}.start") if d.get("start") is not None else None
+        start = _int(d["start"], f"{where}.start") if d.get("start") is not None else every
         return replace(c, every=every, start=start)
     return c
 
