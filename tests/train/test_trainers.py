@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from longform.train import run_training
-from tests.train.conftest import smoke_config, write_dataset
+from tests.train.conftest import full_only, smoke_config, write_dataset
 
 
 def record(out: Path) -> dict:
@@ -82,6 +82,7 @@ def test_grpo_logs_each_reward_component(tmp_path, ds):
     assert (out / "model.safetensors").is_file()
 
 
+@full_only
 def test_lora_is_merged_into_the_saved_checkpoint(tmp_path, ds):
     out = tmp_path / "lora"
     run_training("sft", smoke_config(ds, out, max_steps=2, save_steps=2, lora=True, lora_r=4, lora_alpha=8))
