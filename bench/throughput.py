@@ -9,9 +9,10 @@ concurrency c, in the same run:
   baseline  a bare streaming HTTP client keeps c requests in flight (the server's achievable rate
             at c: the c x rate capacity minus HTTP and timing slack);
   job       `longform dataset build`'s job (agentwrite, c records and c calls in flight, request cache
-            off) writes 2c records (c in --quick); its rate is the completion tokens the server
+            off) writes 3c records (c in --quick); its rate is the completion tokens the server
             served during the job over the job's wall time. A one-record warm-up job runs first
-            (one-time imports and setup are not throughput).
+            (one-time imports and setup are not throughput). Also printed: the rate over the span
+            from the job's first request to its last reply (start-up and final writes left out).
 Prints each rate, the job's share of the baseline (aim >= 0.9 at 32) and of the nominal capacity.
 Not a test: it prints figures.
 """
@@ -116,13 +117,15 @@ def job_config(tmp: Path, server: ServerProcess, concurrency: int, records: int,
     }, where="<throughput bench>")
 
 
-async def job(server: ServerProcess, cfg) -> tuple[float, float, int]:
+async def job(server: ServerProcess, cfg, calls: Path) -> dict[str, float]:
+    """Run the dataset job; its rate over its wall time, and over its calls' span (first request
+    sent to last reply read: the job's start-up and final writes left out)."""
     from longform.pipelines.dataset_builder import run_job
 
     from longform.commands.dataset import llm_config
     from longform.llm import load_model
 
-    model = load_model(llm_config(cfg))
+    model = load_model(llm_config(cfg, call_log=str(calls)))
     before = server.stats()["completion_tokens"]
     t0 = time.monotonic()
     try:
@@ -131,7 +134,10 @@ async def job(server: ServerProcess, cfg) -> tuple[float, float, int]:
         await model.aclose()
     wall = time.monotonic() - t0
     tokens = server.stats()["completion_tokens"] - before
-    return tokens / wall, wall, summary.written
+    log = [json.loads(line) for line in calls.read_text(encoding="utf-8").splitlines()]
+    span = max(r["ts"] for r in log) - min(r["ts"] - r["latency_s"] for r in log)
+    return {"rate": tokens / wall, "steady_rate": tokens / span, "wall": wall, "span": span,
+            "records": summary.written, "calls": len(log)}
 
 
 def main() -> None:
@@ -149,21 +155,26 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             # warm-up: the first job of a process pays one-time imports (pyarrow, datasets) and setup
-            asyncio.run(job(server, job_config(Path(tmp), server, 1, 1, "warmup")))
+            asyncio.run(job(server, job_config(Path(tmp), server, 1, 1, "warmup"), Path(tmp) / "calls-warmup.jsonl"))
             for c in levels:
-                waves = 1 if args.quick else 2
+                waves = 1 if args.quick else 3
                 capacity = min(c, SLOTS) * args.tokens_per_s
                 base = asyncio.run(baseline(server, c, waves * 2, SECTION_WORDS))
                 cfg = job_config(Path(tmp), server, c, max(2, waves * c), f"c{c}")
-                rate, wall, written = asyncio.run(job(server, cfg))
+                j = asyncio.run(job(server, cfg, Path(tmp) / f"calls-c{c}.jsonl"))
+                rate = j["rate"]
                 row = {"concurrency": c, "capacity_tokens_per_s": capacity, "baseline_tokens_per_s": round(base, 1),
-                       "job_tokens_per_s": round(rate, 1), "job_wall_s": round(wall, 1), "records": written,
-                       "share_of_baseline": round(rate / base, 3), "share_of_capacity": round(rate / capacity, 3)}
+                       "job_tokens_per_s": round(rate, 1), "job_wall_s": round(j["wall"], 1), "records": j["records"],
+                       "share_of_baseline": round(rate / base, 3), "share_of_capacity": round(rate / capacity, 3),
+                       "steady_tokens_per_s": round(j["steady_rate"], 1), "calls_span_s": round(j["span"], 1),
+                       "steady_share_of_baseline": round(j["steady_rate"] / base, 3)}
                 rows.append(row)
                 say(f"concurrency {c:>2}: capacity {capacity:7.0f} tok/s, bare client {base:7.1f} tok/s, "
-                    f"dataset job {rate:7.1f} tok/s ({written} records in {wall:.0f}s): "
+                    f"dataset job {rate:7.1f} tok/s ({j['records']} records in {j['wall']:.0f}s): "
                     f"share of baseline {rate / base:.3f}, of capacity {rate / capacity:.3f}"
-                    + ("  (aim >= 0.9)" if c == 32 else ""))
+                    + ("  (aim >= 0.9)" if c == 32 else "")
+                    + f"; first request to last reply {j['span']:.0f}s: {j['steady_rate']:.1f} tok/s, "
+                    f"{j['steady_rate'] / base:.3f} of baseline")
     finally:
         server.close()
     emit(args.json, {"bench": "throughput", "slots": SLOTS, "tokens_per_s": args.tokens_per_s, "rows": rows})
