@@ -32,9 +32,10 @@ def _schemas() -> dict[str, Any]:
         "dpo": pa.schema([("id", pa.string()), ("prompt", msgs), ("chosen", msgs), ("rejected", msgs),
                           ("chosen_method", pa.string()), ("rejected_method", pa.string()),
                           ("chosen_length_score", pa.float64()), ("rejected_length_score", pa.float64()),
-                          ("lang", pa.string())]),
+                          ("lang", pa.string()), ("chosen_reward", pa.float64()), ("rejected_reward", pa.float64())]),
         "rm": pa.schema([("id", pa.string()), ("chosen", msgs), ("rejected", msgs),
-                         ("chosen_length_score", pa.float64()), ("rejected_length_score", pa.float64())]),
+                         ("chosen_length_score", pa.float64()), ("rejected_length_score", pa.float64()),
+                         ("chosen_reward", pa.float64()), ("rejected_reward", pa.float64())]),
         "raw": pa.schema([
             ("id", pa.string()), ("status", pa.string()), ("reason", pa.string()), ("instruction", pa.string()),
             ("lang", pa.string()), ("target_words", pa.int64()), ("constraint_kind", pa.string()),
@@ -43,7 +44,7 @@ def _schemas() -> dict[str, Any]:
             ("words", pa.int64()), ("length_score", pa.float64()), ("reasons", pa.list_(pa.string())),
             ("error", pa.string()), ("duplicate_of", pa.string()), ("pair", pa.string()),
             ("plan", pa.string()), ("usage", pa.string()), ("candidates", pa.string()), ("meta", pa.string()),
-            ("generation", pa.string()),
+            ("generation", pa.string()), ("reward", pa.float64()), ("rewards", pa.string()),
         ]),
     }
 
@@ -84,6 +85,7 @@ def build_tables(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]
             "plan": _j(chosen.get("plan")) if chosen else None,
             "usage": _j(chosen.get("usage")) if chosen else None,
             "candidates": _j(cands), "meta": _j(rec.get("meta") or {}), "generation": _j(rec.get("generation")),
+            "reward": _reward(chosen), "rewards": _j(chosen.get("reward")) if chosen else None,
         })
         if rec["status"] != "kept" or chosen is None:
             continue
@@ -99,6 +101,7 @@ def build_tables(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]
             "rejected": [_assistant(rejected["text"])], "chosen_method": chosen["method"],
             "rejected_method": rejected["method"], "chosen_length_score": chosen["check"]["length_score"],
             "rejected_length_score": rejected["check"]["length_score"], "lang": rec["lang"],
+            "chosen_reward": _reward(chosen), "rejected_reward": _reward(rejected),
         })
         out["rm"].append({
             "id": rec["id"],
@@ -106,7 +109,40 @@ def build_tables(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]
             "rejected": [_user(rec["instruction"]), _assistant(rejected["text"])],
             "chosen_length_score": chosen["check"]["length_score"],
             "rejected_length_score": rejected["check"]["length_score"],
+            "chosen_reward": _reward(chosen), "rejected_reward": _reward(rejected),
         })
+    return out
+
+
+def _reward(cand: dict[str, Any] | None) -> float | None:
+    return (cand.get("reward") or {}).get("combined") if cand else None
+
+
+REWARD_KEYS = ("combined", "length", "format", "quality", "rm", "s_q")
+
+
+def _summary(values: list[float]) -> dict[str, Any]:
+    import statistics
+
+    if not values:
+        return {"n": 0}
+    return {"n": len(values), "mean": round(statistics.fmean(values), 4), "median": round(statistics.median(values), 4),
+            "min": round(min(values), 4), "max": round(max(values), 4)}
+
+
+def reward_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Distribution of every reward component over all candidates and over the kept records' chosen ones."""
+    every = [c for r in records for c in r.get("candidates") or [] if c.get("reward")]
+    chosen = [r["candidates"][r["chosen"]] for r in records
+              if r["status"] == "kept" and r.get("chosen") is not None and r["candidates"][r["chosen"]].get("reward")]
+    out: dict[str, Any] = {}
+    for name, cands in (("all_candidates", every), ("chosen", chosen)):
+        out[name] = {k: _summary([c["reward"][k] for c in cands if c["reward"].get(k) is not None]) for k in REWARD_KEYS}
+    out["injection_flagged"] = sum(1 for c in every if c["reward"].get("injection"))
+    out["judge_missing"] = sum(1 for c in every if c["reward"].get("judge_missing"))
+    judged = [c["judge"] for r in records for c in r.get("candidates") or [] if c.get("judge")]
+    out["judged_candidates"] = len(judged)
+    out["judge_tokens"] = sum(sum((j.get("usage") or {}).values()) for j in judged)
     return out
 
 
@@ -166,6 +202,7 @@ def stats(col: Any, tables: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         "planned_records": jobs[0].get("total_all_shards") if jobs else None,
         "shards": sorted(j["shard"][0] for j in jobs), "n_shards": jobs[0]["shard"][1] if jobs else 1,
         "completion_tokens": completion_tokens,
+        "rewards": reward_stats(records),
     }
 
 
@@ -203,6 +240,22 @@ def _histograms(out_dir: Path, tables: dict[str, list[dict[str, Any]]], bins: in
         ax.set_ylabel("records")
         ax.set_title("Length vs target")
         figs.append(("length_ratio_hist.png", fig))
+    every = [c["reward"]["combined"] for r in tables["raw"] for c in json.loads(r["candidates"] or "[]")
+             if (c.get("reward") or {}).get("combined") is not None]
+    if every:
+        import numpy as np
+
+        chosen = [r["reward"] for r in tables["raw"] if r["status"] == "kept" and r["reward"] is not None]
+        edges = np.histogram_bin_edges(every + chosen, bins=bins, range=(0.0, 1.0))
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        ax.hist(every, bins=edges, alpha=0.5, label=f"all candidates (n={len(every)})")
+        if chosen:
+            ax.hist(chosen, bins=edges, alpha=0.7, label=f"chosen, kept (n={len(chosen)})")
+        ax.set_xlabel("combined reward")
+        ax.set_ylabel("candidates")
+        ax.legend(fontsize=8)
+        ax.set_title("Reward distribution")
+        figs.append(("reward_hist.png", fig))
     if tables["dpo"]:
         fig, ax = plt.subplots(figsize=(6, 3.2))
         ax.hist([r["chosen_length_score"] for r in tables["dpo"]], bins=bins, alpha=0.6, label="chosen")
@@ -225,6 +278,18 @@ def _table(header: tuple[str, str], rows: list[tuple[Any, Any]]) -> str:
     lines = [f"| {header[0]} | {header[1]} |", "|---|---:|"]
     lines += [f"| {a} | {b} |" for a, b in rows]
     return "\n".join(lines)
+
+
+def _reward_table(rs: dict[str, Any]) -> str:
+    lines = ["| component | candidates: n | mean | median | min | max | chosen: n | mean | median |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for k in REWARD_KEYS:
+        a, c = rs["all_candidates"][k], rs["chosen"][k]
+        if not a.get("n"):
+            continue
+        lines.append(f"| {k} | {a['n']} | {a['mean']} | {a['median']} | {a['min']} | {a['max']} | {c.get('n', 0)} | "
+                     f"{c.get('mean', '')} | {c.get('median', '')} |")
+    return "\n".join(lines) if len(lines) > 2 else "(no scored candidates yet)"
 
 
 def write_card(out_dir: Path, cfg: Any, st: dict[str, Any], col: Any, tables: dict[str, list[dict[str, Any]]]) -> None:
@@ -306,7 +371,21 @@ Every candidate's failed checks (method:reason):
 
 ## Length histograms
 
-{chr(10).join(f'![{p}]({p})' for p in pngs) or '(no outputs yet)'}
+{chr(10).join(f'![{p}]({p})' for p in pngs if p != 'reward_hist.png') or '(no outputs yet)'}
+
+## Rewards
+
+Candidates are ranked by the combined reward (weights {', '.join(f'{k} {v:g}' for k, v in cfg.rewards.weights.items())};
+judge: `{cfg.rewards.judge or 'none'}`; reward model: `{cfg.rewards.rm or 'none'}`); components left out when
+they do not exist for a candidate (no stated length, no judge, a missing verdict). Every component of
+every candidate is in `raw` (`candidates[].reward`; the chosen one's also in the `rewards` column).
+
+{_reward_table(st['rewards'])}
+
+Candidates flagged for text addressed to the evaluator: {st['rewards']['injection_flagged']}; judged candidates:
+{st['rewards']['judged_candidates']} ({st['rewards']['judge_missing']} without a valid verdict, {st['rewards']['judge_tokens']} judge tokens).
+
+{'![reward_hist.png](reward_hist.png)' if 'reward_hist.png' in pngs else ''}
 
 ## Filters
 
@@ -314,8 +393,9 @@ S_l >= {cfg.filters.min_length_score} against the instruction's explicit length 
 repeated-4-gram share <= {cfg.filters.max_ngram_repetition}{' and no degenerate loop' if cfg.filters.loop_check else ''};
 {'a clean sentence-final ending; ' if cfg.filters.require_clean_ending else ''}{'output language = instruction language; ' if cfg.filters.check_language else ''}at least {cfg.filters.min_words} words;
 {'exact duplicates and ' if cfg.filters.exact_dedup else ''}{'MinHash near duplicates (Jaccard >= ' + str(cfg.filters.near_dup_threshold) + ')' if cfg.filters.near_dup_threshold else 'no near-duplicate check'}.
-Preference pairs: chosen = the best passing candidate, rejected = the worst candidate, kept when the
-rejected fails a filter or trails by >= {cfg.filters.min_pair_margin} S_l points.
+Preference pairs: chosen = the passing candidate with the highest combined reward, rejected = the worst
+candidate, kept when the rejected fails a filter or trails by >= {cfg.rewards.min_pair_margin} in combined reward
+(and by >= {cfg.filters.min_pair_margin} S_l points).
 
 ## Config
 

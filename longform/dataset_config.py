@@ -279,6 +279,15 @@ def validate(cfg: DatasetConfig, where: str) -> DatasetConfig:
         if path.exists() and not path.is_dir():
             raise bad(key, f"points at {path}, which is a file, not a folder; choose another output.dir or name")
     cfg.rewards.reward_config(f"{where}: rewards")
+    if cfg.rewards.judge not in (None, "same"):
+        from longform.llm.spec import parse_spec
+
+        try:
+            parse_spec(cfg.rewards.judge)
+        except UserError as exc:
+            raise bad("rewards.judge", f"is not a model spec ({exc}); or use `same` for the job's model") from None
+    if cfg.rewards.rm and not Path(cfg.rewards.rm).is_dir():
+        raise bad("rewards.rm", f"names no reward-model folder ({cfg.rewards.rm}); train one with `longform train rm` or set null")
     if cfg.rewards.min_pair_margin < 0:
         raise bad("rewards.min_pair_margin", f"must be >= 0, got {cfg.rewards.min_pair_margin}")
     return cfg

@@ -110,11 +110,44 @@ def _settings(method: str, cfg: DatasetConfig) -> Any:
 
 
 def rank_candidates(cands: list[dict[str, Any]], methods: list[str]) -> list[int]:
-    """Candidate indexes best first: passing filters, then higher S_l, then method order, then seed."""
+    """Candidate indexes best first: passing filters, then a higher combined reward, then higher S_l,
+    then method order, then seed."""
     order = {m: i for i, m in enumerate(methods)}
     return sorted(range(len(cands)), key=lambda i: (
-        not cands[i]["check"]["passed"], -cands[i]["check"]["length_score"], order.get(cands[i]["method"], 99),
-        cands[i]["seed"]))
+        not cands[i]["check"]["passed"], -_combined(cands[i]), -cands[i]["check"]["length_score"],
+        order.get(cands[i]["method"], 99), cands[i]["seed"]))
+
+
+def _combined(cand: dict[str, Any]) -> float:
+    value = (cand.get("reward") or {}).get("combined")
+    return -1.0 if value is None else float(value)
+
+
+def candidate_reward(cand: dict[str, Any], rec: dict[str, Any], cfg: DatasetConfig) -> dict[str, Any]:
+    """Every reward component of one candidate and the combined reward with the config's weights.
+    Length and format are computed here from the text; the judge's and RM's verdicts were stored with
+    the candidate when it was generated (so a finalize or merge never calls a model)."""
+    from longform.reward_models.combined import combine
+    from longform.reward_models.format import format_scores
+    from longform.reward_models.injection import strip_injections
+    from longform.reward_models.length import length_components
+
+    rcfg = cfg.rewards.reward_config()
+    con = rec.get("constraint")
+    target = con if con else rec["target_words"]
+    stripped, spans = strip_injections(cand["text"] or "")
+    length = length_components(rec["instruction"], stripped, target, rcfg.length_cap)
+    fmt = format_scores(rec["instruction"], cand["text"] or "")
+    judged, rm = cand.get("judge"), cand.get("rm")
+    values = {"length": length["reward"], "format": fmt["format_score"],
+              "quality": judged.get("reward") if judged else None, "rm": rm.get("reward") if rm else None}
+    combined, used = combine(values, rcfg.weights, bool(spans), rcfg.injection_penalty)
+    return {
+        "combined": combined, "length": values["length"], "format": values["format"], "quality": values["quality"],
+        "rm": values["rm"], "s_l": length["s_l"], "longen": length["longen"], "s_q": judged.get("s_q") if judged else None,
+        "judge_missing": bool(judged and judged.get("missing")), "format_parts": fmt,
+        "injection": bool(spans), "injection_spans": [sp.to_dict() for sp in spans], "weights_used": used,
+    }
 
 
 def _check(cand: dict[str, Any], rec: dict[str, Any], cfg: DatasetConfig) -> dict[str, Any]:
@@ -129,6 +162,7 @@ def decide(rec: dict[str, Any], cfg: DatasetConfig) -> dict[str, Any]:
     cands = rec.get("candidates") or []
     for c in cands:
         c["check"] = _check(c, rec, cfg)
+        c["reward"] = candidate_reward(c, rec, cfg)
     if rec["status"] == "failed" or rec.get("pre_drop"):
         return rec
     ranked = rank_candidates(cands, cfg.generation.methods)
@@ -140,8 +174,10 @@ def decide(rec: dict[str, Any], cfg: DatasetConfig) -> dict[str, Any]:
         rec["status"], rec["reason"] = "kept", ""
         if len(ranked) > 1:
             worst = cands[ranked[-1]]
-            margin = best["check"]["length_score"] - worst["check"]["length_score"]
-            if not worst["check"]["passed"] or margin >= cfg.filters.min_pair_margin:
+            margin = _combined(best) - _combined(worst)
+            s_l_margin = best["check"]["length_score"] - worst["check"]["length_score"]
+            if not worst["check"]["passed"] or (margin >= cfg.rewards.min_pair_margin
+                                                and s_l_margin >= cfg.filters.min_pair_margin):
                 rec["rejected"] = ranked[-1]
             else:
                 rec["pair_skipped"] = "tie"
@@ -150,7 +186,30 @@ def decide(rec: dict[str, Any], cfg: DatasetConfig) -> dict[str, Any]:
     return rec
 
 
-async def generate_record(model: Any, task: Task, cfg: DatasetConfig) -> dict[str, Any]:
+async def score_candidates(rec: dict[str, Any], cfg: DatasetConfig, judge_model: Any = None, rm: Any = None) -> None:
+    """Store the judge's verdict and the RM's score with every candidate (through the LLM layer:
+    cached, so a resumed record pays nothing twice; the tokens are counted in `usage`)."""
+    rcfg = cfg.rewards.reward_config()
+    cands = rec["candidates"]
+    if judge_model is not None:
+        from longform.reward_models.quality import judge
+
+        verdicts = await asyncio.gather(*(
+            judge(judge_model, rec["instruction"], c["text"], injection_penalty=rcfg.quality_injection_penalty,
+                  tag=f"judge-{c['method']}-{c['seed']}") for c in cands))
+        for c, v in zip(cands, verdicts, strict=True):
+            c["judge"] = v.to_dict()
+    if rm is not None:
+        from longform.reward_models.quality import rm_scores
+
+        scores = await asyncio.to_thread(rm_scores, rm, [(rec["instruction"], c["text"]) for c in cands],
+                                         rcfg.quality_injection_penalty)
+        for c, r in zip(cands, scores, strict=True):
+            c["rm"] = r
+
+
+async def generate_record(model: Any, task: Task, cfg: DatasetConfig, judge_model: Any = None,
+                          rm: Any = None) -> dict[str, Any]:
     ins = task.ins
     rec: dict[str, Any] = {
         "id": task.id, "instruction": ins.instruction, "lang": ins.lang, "target_words": ins.target_words,
@@ -180,6 +239,7 @@ async def generate_record(model: Any, task: Task, cfg: DatasetConfig) -> dict[st
     jobs = [one(m, s) for m in g.methods for s in range(g.samples)]
     try:
         rec["candidates"] = list(await asyncio.gather(*jobs))
+        await score_candidates(rec, cfg, judge_model, rm)
     except LongformError as exc:
         rec["status"], rec["reason"], rec["error"] = "failed", type(exc).__name__, redact_text(str(exc))
         return rec
@@ -219,6 +279,21 @@ class JobSummary:
     elapsed_s: float = 0.0
 
 
+def load_judge(cfg: DatasetConfig, model: Any) -> Any:
+    """The judge of `rewards.judge`: the job's own model for `same`, else a ChatModel of that spec with
+    the job's cache, retries and call log."""
+    r, m = cfg.rewards, cfg.model
+    if r.judge == "same" or (r.judge == m.model and not r.judge_base_url):
+        return model
+    from longform.llm import LLMConfig, RetryPolicy, load_model
+
+    judge = load_model(LLMConfig(model=str(r.judge), base_url=r.judge_base_url, n_ctx=None, n_threads=m.threads,
+                                 timeout_s=m.timeout_s, cache_path=m.cache_path, no_cache=m.no_cache,
+                                 retry=RetryPolicy(max_attempts=m.retries, max_elapsed_s=m.retry_max_elapsed_s)))
+    judge.call_log = getattr(model, "call_log", None)
+    return judge
+
+
 def work_dir(cfg: DatasetConfig, shard: tuple[int, int]) -> Path:
     return cfg.dataset_dir / "work" / f"shard-{shard[0]}-of-{shard[1]}"
 
@@ -242,11 +317,19 @@ def _check_work_dir(cfg: DatasetConfig, wd: Path, shard: tuple[int, int], plan: 
 
 async def run_job(cfg: DatasetConfig, model: Any, *, shard: tuple[int, int] = (0, 1), retry_failed: bool = False,
                   progress: JobProgress | None = None, plan: Plan | None = None,
-                  max_records: int | None = None) -> JobSummary:
-    """Generate every record of `shard` not yet in the shard store. `max_records` stops early (tests)."""
+                  max_records: int | None = None, judge_model: Any = None, rm: Any = None) -> JobSummary:
+    """Generate every record of `shard` not yet in the shard store. `max_records` stops early (tests).
+    `judge_model` (a ChatModel) and `rm` (a RewardModelScorer) score candidates when the config names them."""
     progress = progress or NullJobProgress()
     started = time.monotonic()
     plan = plan or plan_records(cfg, shard)
+    own_judge = None
+    if judge_model is None and cfg.rewards.judge:
+        judge_model = own_judge = load_judge(cfg, model)
+    if rm is None and cfg.rewards.rm:
+        from longform.reward_models.quality import load_scorer
+
+        rm = load_scorer(cfg.rewards.rm)
     wd = work_dir(cfg, shard)
     _check_work_dir(cfg, wd, shard, plan)
     store = ShardStore(wd).open()
@@ -280,7 +363,7 @@ async def run_job(cfg: DatasetConfig, model: Any, *, shard: tuple[int, int] = (0
                 task = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            rec = await generate_record(model, task, cfg)
+            rec = await generate_record(model, task, cfg, judge_model, rm)
             async with lock:
                 if not buffer:
                     oldest[0] = time.monotonic()
@@ -297,6 +380,8 @@ async def run_job(cfg: DatasetConfig, model: Any, *, shard: tuple[int, int] = (0
         await asyncio.gather(*(worker() for _ in range(min(cfg.generation.concurrency, max(1, len(todo))))))
     finally:
         flush()  # finished records are complete: keep them even when interrupted
+        if own_judge is not None and own_judge is not model:
+            await own_judge.aclose()
     summary.elapsed_s = time.monotonic() - started
     return summary
 
