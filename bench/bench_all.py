@@ -51,12 +51,14 @@ def md_throughput(res: dict[str, Any]) -> list[str]:
     lines = [(f"Simulated server: {res['slots']} slots x {res['tokens_per_s']:g} tokens/s per request; "
              "job = `longform dataset build` (agentwrite, 400-word records), no request cache."), "",
              ("| concurrency | capacity tok/s | bare client tok/s | dataset job tok/s | records | job / bare client | "
-             "job / capacity | first request to last reply: job / bare client |"),
-             "|---|---|---|---|---|---|---|---|"]
+             "job / capacity | first request to last reply: job / bare client | job CPU ms/token | "
+             "core share the job needs at capacity |"),
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in res["rows"]:
         lines.append(f"| {r['concurrency']} | {r['capacity_tokens_per_s']:.0f} | {r['baseline_tokens_per_s']:.1f} | "
                      f"{r['job_tokens_per_s']:.1f} | {r['records']} | **{r['share_of_baseline']:.3f}** | "
-                     f"{r['share_of_capacity']:.3f} | {r['steady_share_of_baseline']:.3f} |")
+                     f"{r['share_of_capacity']:.3f} | {r['steady_share_of_baseline']:.3f} | "
+                     f"{r.get('cpu_ms_per_token', float('nan')):.2f} | {r.get('core_share_at_capacity', float('nan')):.0%} |")
     return lines + ["", "Aim: >= 0.9 at concurrency 32."]
 
 

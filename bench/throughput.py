@@ -12,7 +12,9 @@ concurrency c, in the same run:
             off) writes 3c records (c in --quick); its rate is the completion tokens the server
             served during the job over the job's wall time. A one-record warm-up job runs first
             (one-time imports and setup are not throughput). Also printed: the rate over the span
-            from the job's first request to its last reply (start-up and final writes left out).
+            from the job's first request to its last reply (start-up and final writes left out), and
+            the job's CPU time per token: on a machine whose cores are busy with other work the job
+            gets less CPU than it needs and falls behind, which the CPU figure separates from design.
 Prints each rate, the job's share of the baseline (aim >= 0.9 at 32) and of the nominal capacity.
 Not a test: it prints figures.
 """
@@ -127,17 +129,17 @@ async def job(server: ServerProcess, cfg, calls: Path) -> dict[str, float]:
 
     model = load_model(llm_config(cfg, call_log=str(calls)))
     before = server.stats()["completion_tokens"]
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), time.process_time()
     try:
         summary = await run_job(cfg, model)
     finally:
         await model.aclose()
-    wall = time.monotonic() - t0
+    wall, cpu = time.monotonic() - t0, time.process_time() - cpu0
     tokens = server.stats()["completion_tokens"] - before
     log = [json.loads(line) for line in calls.read_text(encoding="utf-8").splitlines()]
     span = max(r["ts"] for r in log) - min(r["ts"] - r["latency_s"] for r in log)
     return {"rate": tokens / wall, "steady_rate": tokens / span, "wall": wall, "span": span,
-            "records": summary.written, "calls": len(log)}
+            "records": summary.written, "calls": len(log), "cpu_ms_per_token": 1000 * cpu / max(1, tokens)}
 
 
 def main() -> None:
@@ -167,14 +169,17 @@ def main() -> None:
                        "job_tokens_per_s": round(rate, 1), "job_wall_s": round(j["wall"], 1), "records": j["records"],
                        "share_of_baseline": round(rate / base, 3), "share_of_capacity": round(rate / capacity, 3),
                        "steady_tokens_per_s": round(j["steady_rate"], 1), "calls_span_s": round(j["span"], 1),
-                       "steady_share_of_baseline": round(j["steady_rate"] / base, 3)}
+                       "steady_share_of_baseline": round(j["steady_rate"] / base, 3),
+                       "cpu_ms_per_token": round(j["cpu_ms_per_token"], 3),
+                       "core_share_at_capacity": round(j["cpu_ms_per_token"] * capacity / 1000, 3)}
                 rows.append(row)
                 say(f"concurrency {c:>2}: capacity {capacity:7.0f} tok/s, bare client {base:7.1f} tok/s, "
                     f"dataset job {rate:7.1f} tok/s ({j['records']} records in {j['wall']:.0f}s): "
                     f"share of baseline {rate / base:.3f}, of capacity {rate / capacity:.3f}"
                     + ("  (aim >= 0.9)" if c == 32 else "")
                     + f"; first request to last reply {j['span']:.0f}s: {j['steady_rate']:.1f} tok/s, "
-                    f"{j['steady_rate'] / base:.3f} of baseline")
+                    f"{j['steady_rate'] / base:.3f} of baseline; the job's CPU: {j['cpu_ms_per_token']:.2f} ms a token, "
+                    f"{j['cpu_ms_per_token'] * capacity / 1000:.0%} of one core at this capacity")
     finally:
         server.close()
     emit(args.json, {"bench": "throughput", "slots": SLOTS, "tokens_per_s": args.tokens_per_s, "rows": rows})
