@@ -57,6 +57,7 @@ def validate(cfg: EvalConfig) -> tuple[ModuleType, benchmarks.Selection]:
         raise UserError("--model names no model: use e.g. --model embedded")
     for spec in cfg.models + ([cfg.judge] if cfg.judge else []):
         parse_spec(spec)
+    check_models(cfg)
     if len(set(cfg.models)) != len(cfg.models):
         raise UserError(f"--model names a model twice: {','.join(cfg.models)}")
     if cfg.lang not in (None, "en", "zh"):
@@ -77,6 +78,20 @@ def validate(cfg: EvalConfig) -> tuple[ModuleType, benchmarks.Selection]:
                             "run without --judge (S_q is then skipped)") from None
     selection = benchmarks.select(cfg.benchmark, data=cfg.data, lang=cfg.lang, lengths=cfg.lengths, limit=cfg.limit)
     return mod, selection
+
+
+def check_models(cfg: EvalConfig) -> None:
+    """What a model spec needs before any file is written: a remote backend is built (it checks its
+    key and URL; no request is sent), an embedded GGUF path must exist."""
+    from longform.llm import make_backend
+
+    pairs = [(m, cfg.base_url) for m in cfg.models] + ([(cfg.judge, cfg.judge_base_url)] if cfg.judge else [])
+    for spec, url in pairs:
+        parsed = parse_spec(spec)
+        if parsed.kind in ("openai", "litellm"):
+            make_backend(cfg.llm_config(spec, None, base_url=url))
+        elif parsed.kind == "embedded" and parsed.name and not Path(parsed.name).is_file():
+            raise UserError(f"no GGUF file at {parsed.name}; pass `embedded:/path/to/model.gguf` with an existing file")
 
 
 def open_eval(cfg: EvalConfig) -> EvalState:

@@ -19,8 +19,12 @@ from tests.eval.conftest import write_jsonl
     (["eval", "ruler", "--lengths", "1000,x"], "--lengths must be comma-separated"),
     (["eval", "ruler", "--method", "direct,,agentwrite"], "has an empty item"),
     (["eval", "ruler", "--parallel", "0"], "--parallel must be at least 1"),
+    (["eval", "ruler", "--model", "openai:gpt-4o-mini"], "OPENAI_API_KEY is not set"),
+    (["eval", "ruler", "--judge", "openai:gpt-4o"], "OPENAI_API_KEY is not set"),
+    (["eval", "ruler", "--model", "embedded:/nonexistent/m.gguf"], "no GGUF file"),
 ])
-def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     out = tmp_path / "ev"
     assert main([*argv, "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
