@@ -3,7 +3,8 @@ injection case (tests/reward_models/injection_cases.py) on the embedded judge wi
 guard. Not a test: it prints figures.
 
 1. False positives: the guard on the benchmark prompts (LongBench-Write, LongWrite-Ruler, LonGen)
-   and on every manuscript.md / text under the folders given with --texts (e.g. writer runs).
+   and on every manuscript.md, `longform eval` results.jsonl text and dataset-job candidate
+   (raw/*.parquet) under the folders given with --texts.
 2. Cases: for each, the clean base and the injected response scored with the combined reward and
    the embedded judge (S_q, quality reward, combined); then the injected response once more with
    the guard switched off, to show what the judge alone would have given.
@@ -48,6 +49,11 @@ def ordinary_texts(folders: list[str]) -> dict[str, list[str]]:
                 row = json.loads(line) if line.strip() else {}
                 if isinstance(row.get("text"), str) and row["text"].strip():
                     texts.append(row["text"])
+        for p in sorted(Path(folder).rglob("raw/*.parquet")):  # dataset jobs: every candidate
+            import pyarrow.parquet as pq
+
+            for row in pq.read_table(p, columns=["candidates"]).to_pylist():
+                texts += [c["text"] for c in json.loads(row["candidates"] or "[]") if (c.get("text") or "").strip()]
     groups["manuscripts and eval outputs"] = texts
     return groups
 

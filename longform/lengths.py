@@ -118,6 +118,8 @@ def _zh_number(run: str) -> int | None:
 def _zh_numerals_to_digits(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         run = m.group()
+        if m.start() > 0 and text[m.start() - 1] in "几数上成好":  # 几千字, 数千字: "a few thousand" is no number
+            return run
         follows = _ZH_UNIT_FOLLOWS.match(text, m.end())
         if follows is None and not any(c in "百千万" for c in run):
             return run
@@ -167,6 +169,9 @@ def _en_number(tokens: list[str]) -> int | None:
 
 def _en_numbers_to_digits(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
+        before = text[max(0, m.start() - 12) : m.start()].lower().split()
+        if before and before[-1] in ("few", "several", "many", "some", "of", "couple", "hundreds", "thousands"):
+            return m.group()  # "a few hundred words" states no number
         tokens = [t.lower() for t in re.split(r"[\s-]+", m.group()) if t]
         while tokens and tokens[0] in ("and",):
             tokens.pop(0)

@@ -24,6 +24,7 @@ BENCH = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
         ("Write roughly 800 words about owls.", "about", 640, 960),
         ("Write a thousand-word essay on bees.", "about", 800, 1200),
         ("Write two thousand five hundred words about the sea.", "about", 2000, 3000),
+        ("Write one hundred and fifty words about frost.", "about", 120, 180),
         ("Limit your response to around 2000 words.", "about", 1600, 2400),
         ("Cover it all within approximately 6000 words.", "about", 4800, 7200),
         # English: at least
@@ -86,6 +87,9 @@ def test_parse_length(text, kind, lo, hi):
         "十字路口的故事。",
         "一字一句地写一封信。",
         "Write about the 1,000 days of Anne Boleyn.",
+        "Tell the story in a few hundred words.",  # no number: not a guess
+        "写一篇几千字的文章。",
+        "写一篇数千字的报告。",
         "",
     ],
 )
