@@ -80,6 +80,33 @@ def settle(unit: dict[str, Any], settings: SectionSettings) -> dict[str, Any]:
             "truncated": bool(unit.get("truncated")) or truncated}
 
 
+BALANCE_AT = 0.05  # a first pass this much under the target gets the balance round
+BALANCE_MAX_SHARE = 0.5  # a unit's budget grows by at most half in the balance round
+
+
+def balance(units: dict[str, dict[str, Any]], items: list[dict[str, Any]], target_words: int,
+            settings: SectionSettings) -> dict[str, dict[str, Any]]:
+    """The units to write on (key -> unit with a larger budget, back to "write") when the first
+    pass came out more than BALANCE_AT short of the target: the words missing go to the units that
+    did not stall, in proportion to their budgets (at most +50% each). Empty when nothing to do."""
+    headings = sum(count_words(it["heading"]) for it in items)
+    total = sum(u["words"] for u in units.values()) + headings
+    missing = target_words - total
+    if missing <= BALANCE_AT * target_words:
+        return {}
+    able = {k: u for k, u in units.items() if u["events"] and u["events"][-1] not in ("stalled", "loop_cut")}
+    room = sum(u["budget"] for u in able.values())
+    out = {}
+    for k, u in able.items():
+        extra = min(round(missing * u["budget"] / max(1, room)), round(BALANCE_MAX_SHARE * u["budget"]))
+        if extra < settings.min_progress_words:
+            continue
+        out[k] = {**u, "status": "write", "draft": u["text"], "budget": u["words"] + extra,
+                  "planned_budget": u.get("planned_budget", u["budget"]), "continuations": 0, "regenerations": 0,
+                  "events": list(u["events"]) + ["balance"]}
+    return out
+
+
 def within(unit: dict[str, Any], tolerance: float = 0.10) -> bool:
     """Whether a written unit's length is within ±tolerance of its budget."""
     b = max(1, unit["budget"])

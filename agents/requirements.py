@@ -111,6 +111,9 @@ def merge_model(found: literal.LiteralFinding, value: Any, instruction: str,
         if not keywords and not _grounded_text(c.text, instruction):
             dropped.append({"item": item, "why": "neither its keywords nor its text are in the instruction"})
             continue
+        if c.kind == "global" and not keywords:
+            dropped.append({"item": item, "why": "a global requirement without quoted words adds nothing to the instruction"})
+            continue
         why = problem(Requirements(units, (c,)), None)
         if why is not None:
             dropped.append({"item": item, "why": why})

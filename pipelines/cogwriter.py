@@ -68,6 +68,8 @@ class CogWriterSettings:
     max_rounds: int = field(default=2, metadata={"help": "Reviewer revision rounds at most."})
     max_plan_repairs: int = field(default=1, metadata={"help": "Plan review repair rounds (model) before the program repairs."})
     plan_batch: int = field(default=8, metadata={"help": "Units planned per model call."})
+    balance: bool = field(default=True, metadata={
+        "help": "After the first pass, give a text that came out short more words in the units that did not stall (once)."})
     section_words: int = field(default=400, metadata={"help": "A text without units: about how many words a section has."})
     max_sections: int = field(default=250, metadata={"help": "A text without units: sections at most."})
     section: SectionSettings = field(default_factory=SectionSettings,
@@ -139,7 +141,8 @@ class CogState(TypedDict, total=False):
     round: int  # reviewer revision rounds done
     reviews: int  # review passes (bounded by rounds)
     global_checks: dict[str, dict[str, Any]]
-    written_once: bool
+    written_once: bool  # every unit written (after the balance round): the writing phase is over
+    balanced: bool  # the one balance round has been decided
     report: list[dict[str, Any]]
     usage: Annotated[dict[str, Any], sum_usage]
     manuscript: str
@@ -162,7 +165,7 @@ def recursion_limit(settings: CogWriterSettings, target_words: int, n_units: int
     write_phase = 2 * per_unit
     per_round = 4 + write_phase
     batches = math.ceil(max(1, n_units) / max(1, settings.plan_batch))
-    return 20 + batches + 2 * (settings.max_plan_repairs + 1) + write_phase + (settings.max_rounds + 1) * per_round
+    return 20 + batches + 2 * (settings.max_plan_repairs + 1) + 2 * write_phase + (settings.max_rounds + 1) * per_round
 
 
 # --- the graph ------------------------------------------------------------------------------------
@@ -277,7 +280,7 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
                        plan=[{"title": it["label"], "words": it["budget"]} for it in items])
         progress.event("phase", name="write", at="start")
         out["units"] = {str(it["n"]): monitor.new_unit(it["n"], it["budget"], tpw0(state["lang"])) for it in items}
-        out.update(round=0, reviews=0, written_once=False)
+        out.update(round=0, reviews=0, written_once=False, balanced=False)
         return out
 
     def review_plan_route(state: CogState) -> Any:
@@ -393,6 +396,13 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
         out: dict[str, Any] = {"units": changed}
         merged = {**state["units"], **changed}
         if not state.get("written_once") and not any(u["status"] == "write" for u in merged.values()):
+            if not state.get("balanced") and settings.balance:
+                out["balanced"] = True
+                extra = monitor.balance(merged, state["items"], state["target_words"], ss)
+                if extra:
+                    out["units"] = {**changed, **extra}
+                    progress.event("balance", units=len(extra))
+                    return out
             progress.event("phase", name="write", at="done")
             out["written_once"] = True
         return out
@@ -526,6 +536,7 @@ def result_from_state(state: dict[str, Any], resumed: bool) -> ManuscriptResult:
     units = {int(k): v for k, v in (state.get("units") or {}).items()}
     items = state.get("items", [])
     sections = [{"index": it["n"] - 1, "title": it["label"], "budget": units[it["n"]]["budget"],
+                 "planned_budget": units[it["n"]].get("planned_budget", units[it["n"]]["budget"]),
                  "words": units[it["n"]]["words"], "calls": units[it["n"]]["calls"],
                  "continuations": units[it["n"]]["continuations"], "regenerations": units[it["n"]]["regenerations"],
                  "revisions": units[it["n"]].get("revisions", 0), "truncated": units[it["n"]]["truncated"],

@@ -23,6 +23,7 @@ def test_ungrounded_and_unsound_model_items_are_dropped():
         {"kind": "periodic", "every": 4, "text": "mentions rain", "keywords": ["rain"]},        # twin of a literal one
         {"kind": "single", "unit": 12, "text": "an umbrella at the end of the diary", "keywords": ["red umbrella"]},
         {"kind": "global", "text": "written in a cheerful tone"},                               # not in the text
+        {"kind": "global", "text": "a 12-week diary"},                                          # restates the task
     ]}
     req, meta = ra.merge_model(found, value, INSTR, 1200)
     assert req.units.count == 12  # the literal count wins over the model's 20
@@ -30,6 +31,7 @@ def test_ungrounded_and_unsound_model_items_are_dropped():
         ("single", [2], "rule"), ("periodic", [4, 8, 12], "rule+model"), ("single", [12], "model")]
     whys = " | ".join(d["why"] for d in meta["dropped"])
     assert "7 is not a number" in whys and "40 is not a number" in whys and "neither its keywords" in whys
+    assert "global requirement without quoted words" in whys
 
 
 def test_model_units_used_only_when_the_count_is_written():

@@ -145,6 +145,18 @@ def test_a_model_that_writes_nothing_still_ends(tmp_path):
     assert re.findall(r"^## (.+)$", r.text, re.M) == [f"Week {k}" for k in range(1, 7)]
 
 
+def test_a_short_first_pass_is_balanced_once(tmp_path):
+    def write(messages, params):
+        return "Tiny." if re.search(r"(Write|Continue) Week 3\b", messages[-1]["content"]) else prose(100)
+
+    r = run(ScriptedFakeBackend(default=fake(write=write)), 600, tmp_path=tmp_path, settings=CogWriterSettings(max_rounds=0))
+    by = {s["title"]: s for s in r.sections}
+    assert by["Week 3"]["words"] <= 1 and by["Week 3"]["events"][-1] == "stalled"
+    assert by["Week 1"]["budget"] > by["Week 1"]["planned_budget"] and "balance" in by["Week 1"]["events"]
+    assert abs(r.words - 600) <= 60  # the others made up for the stalled unit
+    assert sum(1 for t in tags(tmp_path) if re.fullmatch(r"unit-1(:\w+)?", t)) == 2  # draft + one balance call
+
+
 def test_chinese_units():
     instr = "写一份4周的日记。第2周要提到“红伞”。"
     reply = fake(write=lambda m, p: prose_zh(150))
