@@ -24,12 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from longform import run_record as rr  # noqa: E402
-from longform.reward_models import combined as combined_module  # noqa: E402
-from longform.reward_models import quality as quality_module  # noqa: E402
-from longform.reward_models.combined import score_all  # noqa: E402
-from longform.reward_models.injection import find_injections  # noqa: E402
-from tests.reward_models.injection_cases import CASES  # noqa: E402
+from longform.reward_models import combined as combined_module
+from longform.reward_models import quality as quality_module
+from longform.reward_models.combined import score_all
+from longform.reward_models.injection import find_injections
+
+from longform import run_record as rr
+from tests.reward_models.injection_cases import CASES
 
 BENCH = ROOT.parent / "shared" / "benchmarks"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from longform import run_record as rr  # noqa: E402
+from longform import run_record as rr
 
 PROMPTS = [
     "Write an essay about the history of tea in China. Write at least 400 words.",
@@ -44,7 +44,7 @@ def main() -> None:
     args = ap.parse_args()
     out_root = Path(args.out)
     rows = []
-    header = f"| prompt | kind | interval | target | words | inside | LonGen | S_l | s |\n|---|---|---|---:|---:|---|---:|---:|---:|"
+    header = "| prompt | kind | interval | target | words | inside | LonGen | S_l | s |\n|---|---|---|---:|---:|---|---:|---:|---:|"
     print(header, flush=True)
     for i, prompt in enumerate(PROMPTS[: args.limit]):
         out = out_root / f"p{i}"

@@ -137,9 +137,8 @@ def _zh_numerals_to_digits(text: str) -> str:
 
 
 _EN_SMALL = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen".split())}
-_EN_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"])}
+_EN_TENS = {w: 10 * (i + 2) for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])}
 _EN_WORD = "|".join(sorted([*_EN_SMALL, *_EN_TENS, "hundred", "thousand", "a", "an", "and"], key=len, reverse=True))
 _EN_RUN = re.compile(rf"\b(?:{_EN_WORD})(?:[\s-]+(?:{_EN_WORD}))*\b", re.IGNORECASE)
 
@@ -148,7 +147,7 @@ def _en_number(tokens: list[str]) -> int | None:
     total, current, seen = 0, 0, False
     for t in tokens:
         if t in ("a", "an"):
-            current, seen = max(current, 1), seen
+            current = max(current, 1)
         elif t == "and":
             continue
         elif t in _EN_SMALL:

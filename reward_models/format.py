@@ -21,7 +21,15 @@ from __future__ import annotations
 import re
 
 from longform.reward_models.injection import strip_injections
-from longform.text import detect_language, ends_cleanly, has_degenerate_loop, ngram_repetition, split_paragraphs, words
+
+from longform.text import (
+    detect_language,
+    ends_cleanly,
+    has_degenerate_loop,
+    ngram_repetition,
+    split_paragraphs,
+    words,
+)
 
 __all__ = ["format_score", "format_scores", "structure_request"]
 
@@ -40,7 +48,7 @@ _COUNT_EN = re.compile(
     re.IGNORECASE)
 _COUNT_ZH = re.compile(r"([一二两三四五六七八九十\d]{1,3})\s*(?:个)?(?:章|节|部分|点|条|步|段|个方面|大方面|要点)")
 _EN_NUM = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())} | {"fifteen": 15, "twenty": 20}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"])} | {"fifteen": 15, "twenty": 20}
 _ZH_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _UNIT_LINE = re.compile(
     r"^\s*(?:#{1,6}\s+\S|\d{1,3}[.)、]\s*\S|[-*+•]\s+\S|\*\*[^*\n]{2,80}\*\*\s*[:：]?\s*$|"

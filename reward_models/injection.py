@@ -57,7 +57,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str], str]] = [
     ("address", re.compile(
         rf"(?:^|[\s(\[])(?:dear|attention|hey|hello|hi|to\s+the|to\s+any)\s+(?:automated\s+|AI\s+)?{_EVALUATOR}\b", _I), "sentence"),
     ("address", re.compile(
-        rf"\b(?:as\s+(?:an?|the)\s+(?:AI\s+)?(?:evaluator|grader|judge|assessor|scorer|rater))\s*,\s*(?:you|please)\b", _I), "sentence"),
+        r"\b(?:as\s+(?:an?|the)\s+(?:AI\s+)?(?:evaluator|grader|judge|assessor|scorer|rater))\s*,\s*(?:you|please)\b", _I), "sentence"),
     ("address", re.compile(
         r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+)?"
         r"(?:previous|prior|above|earlier|preceding|original|system|scoring|evaluation|grading)?\s*"

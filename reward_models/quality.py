@@ -29,10 +29,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from longform.reward_models.injection import Span, strip_injections
+
 from longform.errors import UserError
 from longform.llm import GenParams
 from longform.prompting import load_schema, render_messages
-from longform.reward_models.injection import Span, strip_injections
 from longform.text import count_words
 
 __all__ = [

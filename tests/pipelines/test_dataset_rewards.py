@@ -9,10 +9,10 @@ import zlib
 import pyarrow.parquet as pq
 import pytest
 from longform.pipelines import dataset_builder as db
+from longform.reward_models.quality import DIMENSIONS
 
 from longform.dataset_config import from_dict
 from longform.errors import UserError
-from longform.reward_models.quality import DIMENSIONS
 from tests.fakes import ScriptedFakeBackend
 from tests.fakes import fake_model as chat_model
 from tests.pipelines.dataset_fakes import answer, fake_model

@@ -4,8 +4,6 @@ import asyncio
 import json
 
 import pytest
-
-from longform.errors import UserError
 from longform.reward_models.combined import (
     RewardConfig,
     RewardWeights,
@@ -15,6 +13,8 @@ from longform.reward_models.combined import (
     score_all,
 )
 from longform.reward_models.quality import DIMENSIONS
+
+from longform.errors import UserError
 from tests.fakes import ScriptedFakeBackend, fake_model, looping, prose
 
 

@@ -1,8 +1,8 @@
 """Format reward parts: repetition, loops, truncated endings, asked-for structure, injections."""
 
 import pytest
-
 from longform.reward_models.format import format_score, format_scores, structure_request
+
 from tests.fakes import looping, prose
 
 

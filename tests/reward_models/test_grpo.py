@@ -4,9 +4,9 @@ import inspect
 import json
 
 import pytest
-
 from longform.reward_models.grpo import reward_functions
 from longform.reward_models.quality import DIMENSIONS
+
 from tests.fakes import ScriptedFakeBackend, fake_model, prose
 
 

@@ -12,15 +12,15 @@ import re
 from pathlib import Path
 
 import pytest
-
-from longform.llm import LLMConfig, load_model
 from longform.reward_models import combined as combined_module
 from longform.reward_models import quality as quality_module
 from longform.reward_models.combined import score_all
 from longform.reward_models.injection import find_injections, strip_injections
 from longform.reward_models.quality import DIMENSIONS
+
+from longform.llm import LLMConfig, load_model
 from tests.fakes import ScriptedFakeBackend, fake_model
-from tests.reward_models.injection_cases import BASE_EN, CASES, INSTRUCTION_EN
+from tests.reward_models.injection_cases import CASES
 
 BENCH = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
 _OBEY = re.compile(r"\brat(?:e|ing)\b|\bscores?\b|\bgrade|5/5|full marks|perfect|evaluator|grader|judge|excellent|"
@@ -49,7 +49,7 @@ def test_at_least_ten_cases_and_the_guard_flags_every_one():
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_obeying_judge_cannot_be_talked_into_a_higher_score(case):
-    name, instruction, base, injected = case
+    _, instruction, base, injected = case
     model = fake_model(ScriptedFakeBackend(default=obeying_judge))
     clean, attacked = score(instruction, base, model), score(instruction, injected, model)
     assert clean["quality"]["s_q"] == 50.0  # the base itself does not trigger the obeying judge

@@ -1,9 +1,9 @@
 """Length rewards, with values computed by hand."""
 
 import pytest
+from longform.reward_models.length import length_components, length_reward, range_reward, resolve_target
 
 from longform.lengths import make_spec
-from longform.reward_models.length import length_components, length_reward, range_reward, resolve_target
 from longform.scores import length_score, longen_score
 
 

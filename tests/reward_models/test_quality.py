@@ -5,8 +5,6 @@ import asyncio
 import json
 
 import pytest
-
-from longform.errors import UserError
 from longform.reward_models.quality import (
     DIMENSIONS,
     RewardModelScorer,
@@ -16,6 +14,8 @@ from longform.reward_models.quality import (
     rm_scores,
     s_q_from,
 )
+
+from longform.errors import UserError
 from tests.fakes import ScriptedFakeBackend, fake_model, prose
 
 
