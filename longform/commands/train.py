@@ -13,6 +13,8 @@ than `max_length` tokens are refused (or dropped with `overlong: drop`), never c
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 
 from longform.errors import UserError
 
@@ -28,6 +30,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override one config key (repeatable), e.g. --set max_steps=20")
     p.set_defaults(run=run)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,6 +54,14 @@ def run(args: argparse.Namespace) -> int:
     from longform.train.config import parse_set
     from longform.train.runner import run_training
 
-    out = run_training(args.trainer, args.config, parse_set(args.sets))
+    # SIGTERM (preemption) interrupts like Ctrl-C even where SIGINT is ignored (a background job of a script)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        out = run_training(args.trainer, args.config, parse_set(args.sets))
+    except KeyboardInterrupt:
+        sets = "".join(f" --set {s}" for s in args.sets)
+        print(f"interrupted; checkpoints are kept. Resume with: longform train {args.trainer} --config {args.config}{sets}",
+              file=sys.stderr)
+        return 130
     print(out)
     return 0

@@ -201,6 +201,18 @@ def _quiet() -> None:
     datasets.disable_progress_bars()
 
 
+def _save_on_interrupt(trainer: Any, ckpt_dir: Path) -> None:
+    """Keep the optimizer steps finished since the last save: a checkpoint at the current step."""
+    step = trainer.state.global_step
+    if step == 0 or (ckpt_dir / f"checkpoint-{step}" / "trainer_state.json").is_file():
+        return
+    try:
+        trainer._save_checkpoint(trainer.model, trial=None)
+        log(f"train: interrupted; saved checkpoint-{step} in {ckpt_dir}")
+    except Exception as exc:  # a second signal or a full disk: the last periodic checkpoint still stands
+        log(f"train: interrupted; could not save step {step} ({exc}); the last saved checkpoint stands")
+
+
 def run_training(kind: str, config: str | Path | dict[str, Any], overrides: dict[str, Any] | None = None) -> Path:
     """Train (or resume) and return the output checkpoint folder. See the module docstring."""
     mod = trainer_module(kind)
@@ -258,7 +270,11 @@ def run_training(kind: str, config: str | Path | dict[str, Any], overrides: dict
     else:
         log(f"train {kind}: {len(rows)} examples, {cfg.max_steps} steps, base {cfg.model} ({model_path}), device {device}")
     t0 = time.time()
-    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    try:
+        result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM on preemption (cli_support maps it to Ctrl-C)
+        _save_on_interrupt(trainer, out / CHECKPOINTS)
+        raise
     wall = time.time() - t0
     saved = save_final(trainer, tokenizer, out, model_path)
     if not trainer.is_world_process_zero():  # several processes (accelerate): rank 0 writes the record

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from longform.train.runner import last_checkpoint
-from tests.train.conftest import env_with_offline, smoke_config, write_dataset
+from tests.train.conftest import env_with_offline, full_only, smoke_config, write_dataset
 
 
 def saved_steps(out: Path) -> list[int]:
@@ -69,3 +69,27 @@ def test_kill_9_then_rerun_resumes_and_counts_on(tmp_path):
     # the losses logged before the kill come back from the checkpoint: one per step, none repeated
     assert [x["step"] for x in rec["losses"]] == list(range(1, killed_at + 3))
     assert Path(done.stdout.strip()) == out
+
+
+@full_only
+def test_sigterm_saves_the_current_step_and_says_how_to_resume(tmp_path):
+    ds = write_dataset(tmp_path / "ds", n=8)
+    out = tmp_path / "out"
+    cfg = tmp_path / "sft.yaml"
+    cfg.write_text(yaml.safe_dump(smoke_config(ds, out, max_steps=200, save_steps=100)))
+    cmd = [sys.executable, "-m", "longform.cli", "train", "sft", "--config", str(cfg)]
+    proc = subprocess.Popen(cmd, env=env_with_offline(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.startswith("step 3/"):
+            proc.send_signal(signal.SIGTERM)
+            break
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=120) == 130
+    step = max(saved_steps(out))
+    assert 3 <= step < 100 and f"saved checkpoint-{step}" in rest
+    assert f"Resume with: longform train sft --config {cfg}" in rest
+    done = subprocess.run(cmd + ["--set", f"max_steps={step + 1}"], env=env_with_offline(), capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0 and f"(step {step} of {step + 1})" in done.stderr
