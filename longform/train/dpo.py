@@ -7,8 +7,9 @@ The reference model is a frozen copy of the base (with LoRA: the base with the a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from longform.errors import UserError
 from longform.train.config import TrainConfig, _f

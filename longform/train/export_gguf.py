@@ -132,7 +132,7 @@ def export_gguf(checkpoint: str | Path, out: str | Path | None = None, dtype: st
     tied = bool(cfg.get("tie_word_embeddings", False))
     for f in files:
         with safe_open(str(f), "np") as st:
-            for name in st.keys():
+            for name in st.keys():  # noqa: SIM118 (safe_open has no __iter__)
                 if tied and name == "lm_head.weight":
                     continue
                 target = gguf_name(name)

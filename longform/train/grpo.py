@@ -12,9 +12,10 @@ of a `longform dataset` folder works as it is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from longform.errors import UserError
 from longform.train.config import TrainConfig, _f

@@ -9,9 +9,10 @@ and the accuracy goes into the training record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from longform.errors import UserError
 from longform.train.config import TrainConfig, _f

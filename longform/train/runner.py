@@ -17,9 +17,10 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from longform.errors import UserError
 from longform.shard_store import atomic_write_text

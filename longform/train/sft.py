@@ -6,8 +6,9 @@ with `messages`, or `prompt` + `completion`. By default the loss covers the answ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from longform.errors import UserError
 from longform.train.config import TrainConfig, _f
