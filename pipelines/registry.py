@@ -23,6 +23,7 @@ METHODS: dict[str, str] = {
     "direct": "longform.pipelines.direct",
     "agentwrite": "longform.pipelines.agentwrite",
     "cogwriter": "longform.pipelines.cogwriter",
+    "selflengthen": "longform.pipelines.selflengthen",
 }
 DEFAULT_METHOD = "agentwrite"
 
