@@ -38,7 +38,7 @@ from longform.prompting import load_schema, render_messages
 
 PROMPT = "cogwriter_requirements"
 SCHEMA = "cogwriter_requirements"
-MAX_TOKENS = 600
+MAX_TOKENS = 360
 MIN_TEXT_OVERLAP = 0.5  # share of a model constraint's content words that must be in the instruction
 
 
@@ -149,6 +149,10 @@ async def extract(
                             "ignored_clauses": list(found.ignored)}
     if not use_model:
         return found.requirements, {**meta, "model": None}, None
+    if not literal.numbers_in(instruction):
+        # Every unit count and unit number the model gives must be one the instruction states: with
+        # none stated, nothing it says could be kept, so it is not asked.
+        return found.requirements, {**meta, "model": "not asked: the instruction states no unit numbers"}, None
     params = GenParams(max_tokens=MAX_TOKENS, temperature=0.2, top_p=0.95, seed=seed, json_schema=load_schema(SCHEMA))
     c = await model.complete(messages(instruction, lang), params, fallback=lambda: None, tag="requirements")
     req, merged = merge_model(found, c.parsed, instruction, target_words)

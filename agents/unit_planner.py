@@ -23,8 +23,8 @@ OVERVIEW_PROMPT = "cogwriter_overview"
 PLAN_PROMPT = "cogwriter_unit_plan"
 SCHEMA = "cogwriter_unit_plan"
 OVERVIEW_WORDS = 90
-TITLE_CHARS = 80
-SUMMARY_CHARS = 240
+TITLE_CHARS = 48
+SUMMARY_CHARS = 160
 
 
 def unit_label(req: Requirements, n: int) -> str:
@@ -114,7 +114,7 @@ async def plan_batch(model: ChatModel, instruction: str, overview_text: str, req
                      lang: str, seed: int | None, tag: str) -> tuple[list[dict[str, str]], Completion]:
     """Title and summary for each unit of the batch; a missing or empty item gets the fallback."""
     exact = bool(getattr(model.backend, "supports_json_schema", False))
-    params = GenParams(max_tokens=min(48 + 90 * len(units), max(256, (model.n_ctx * 3) // 4)), temperature=0.5,
+    params = GenParams(max_tokens=min(48 + 70 * len(units), max(256, (model.n_ctx * 3) // 4)), temperature=0.5,
                        top_p=0.95, seed=seed, json_schema=plan_schema(len(units), exact))
     c = await model.complete(batch_messages(instruction, overview_text, req, units, lang), params,
                              fallback=lambda: {"items": []}, tag=tag)

@@ -64,3 +64,9 @@ def test_given_json_is_checked():
         ra.from_given({"units": {"name": "Week", "count": 5}, "constraints": [{"kind": "periodic", "every": 0, "text": "x"}]}, 500)
     ok = ra.from_given(json.loads('{"units": {"name": "Floor", "count": 5}, "constraints": []}'), 500)
     assert ok.units.label(5) == "Floor 5"
+
+
+def test_no_model_call_when_the_instruction_states_no_numbers():
+    backend = ScriptedFakeBackend([])
+    req, meta, c = asyncio.run(ra.extract(fake_model(backend), "Write a 2000-word novel about a teenage heroine.", 2000))
+    assert c is None and backend.requests == [] and req.is_empty() and "not asked" in meta["model"]
