@@ -28,8 +28,6 @@ GENERATIONS = "generations.jsonl"
 JUDGEMENTS = "judgements.jsonl"
 RUNS = "runs"
 KIND = "longform-eval"
-# what the report writes; an eval folder may hold these and nothing unknown at the top level
-OUTPUTS = ("report.md", "scatter.png", "results.jsonl")
 
 
 def now() -> str:
@@ -118,6 +116,30 @@ def open_manifest(out: Path, identity: dict[str, Any], sample_ids: list[str]) ->
         raise UserError(f"cannot create --out {out}: {exc.strerror}") from None
     return {"kind": KIND, "identity": identity, "sample_ids": sample_ids, "methods": [], "models": [],
             "judges": [], "created_at": now(), "sessions": []}
+
+
+LOCK = ".eval.lock"
+
+
+def lock(out: Path) -> Any:
+    """Hold the eval folder for this run (released when the process ends, however it ends): two runs
+    appending to one journal and rewriting one manifest would lose each other's methods."""
+    import fcntl
+
+    f = (out / LOCK).open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0)
+        holder = f.read().strip() or "?"
+        f.close()
+        raise UserError(f"--out {out} is in use by another eval run (pid {holder}); wait for it to finish, "
+                        "or stop it (it resumes later), or use another folder") from None
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
+    return f
 
 
 def save_manifest(out: Path, manifest: dict[str, Any]) -> None:

@@ -42,6 +42,7 @@ class EvalState:
     failed: int = 0
     judged: int = 0
     notes: list[str] = field(default_factory=list)
+    lock: Any = None  # the open, flock-ed lock file of the eval folder
 
 
 def validate(cfg: EvalConfig) -> tuple[ModuleType, benchmarks.Selection]:
@@ -98,6 +99,7 @@ def open_eval(cfg: EvalConfig) -> EvalState:
     mod, selection = validate(cfg)
     ids = [s.id for s in selection.samples]
     manifest = journal.open_manifest(cfg.out, cfg.identity(), ids)
+    held = journal.lock(cfg.out)
     manifest.update(
         benchmark_file=str(selection.data), benchmark_digest=selection.digest,
         methods=journal.merge_names(manifest["methods"], cfg.methods),
@@ -109,7 +111,7 @@ def open_eval(cfg: EvalConfig) -> EvalState:
     manifest.setdefault("sessions", []).append(session)
     journal.save_manifest(cfg.out, manifest)
     return EvalState(cfg, mod, selection, manifest, journal.Journal(cfg.out / journal.GENERATIONS),
-                     journal.Journal(cfg.out / journal.JUDGEMENTS), session)
+                     journal.Journal(cfg.out / journal.JUDGEMENTS), session, lock=held)
 
 
 def run_dir(out: Path, model: str, method: str, sample: Sample) -> Path:
@@ -257,3 +259,6 @@ async def run(st: EvalState, display: EvalDisplay, load: Callable[[LLMConfig], C
 def finish_session(st: EvalState, status: str) -> None:
     st.session.update(status=status, ended_at=journal.now(), generated=st.generated, failed=st.failed, judged=st.judged)
     journal.save_manifest(st.cfg.out, st.manifest)
+    if st.lock is not None:
+        st.lock.close()
+        st.lock = None

@@ -77,3 +77,18 @@ def test_embedded_eval_end_to_end_and_rerun_generates_nothing(tmp_path, capsys):
     assert main(argv) == 0  # again: nothing generated, no model call made
     assert len((out / "calls-embedded.jsonl").read_text().splitlines()) == len(calls)
     assert "0 to generate" in capsys.readouterr().err
+
+
+def test_a_second_run_on_a_folder_in_use_is_refused(tmp_path, ruler_file, capsys):
+    from longform.eval import runner
+    from longform.eval.config import EvalConfig
+
+    out = tmp_path / "ev"
+    cfg = EvalConfig(benchmark="ruler", out=out, methods=["direct"], data=str(ruler_file), no_cache=True)
+    first = runner.open_eval(cfg)  # holds the folder, as a run in another process would
+    assert main(["eval", "ruler", "--data", str(ruler_file), "--method", "direct", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "in use by another eval run" in err[0]
+    runner.finish_session(first, "done")  # released: the folder can be used again
+    second = runner.open_eval(cfg)
+    runner.finish_session(second, "done")
