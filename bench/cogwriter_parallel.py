@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--prompt", default="diary-lighthouse", help="unit prompt id for the simulated server")
     ap.add_argument("--target", type=int, default=None, help="words (default: the prompt's)")
-    ap.add_argument("--tokens-per-s", type=float, default=100.0, help="simulated server: tokens a second per request")
+    ap.add_argument("--tokens-per-s", type=float, default=50.0, help="simulated server: tokens a second per request")
     ap.add_argument("--skip-embedded", action="store_true")
     ap.add_argument("--embedded-prompt", default="months-farm")
     ap.add_argument("--embedded-words", type=int, default=480)

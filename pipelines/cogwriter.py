@@ -1,14 +1,15 @@
 """CogWriter (Wan et al., "A Cognitive Writing Perspective for Constrained Long-Form Text Generation")
 as a LangGraph StateGraph with the SQLite checkpointer.
 
-    requirements -> overview -> plan_units (per batch) -> review_plan [-> repair_plan -> review_plan]
+    requirements -> overview -> Send(plan_batch) per batch of units (or plan_sections) -> collect_plan
+      -> review_plan [-> repair_plan -> review_plan]
       -> Send(write_unit) per unit ... -> monitor -> Send(write_unit) for short units ... -> review
       -> Send(check_unit) per unit with model-checked constraints -> review
       -> Send(revise_unit) per failing unit -> monitor -> ... -> review -> ... -> assemble -> END
 
 `requirements` the units (20 weeks, 12 floors) and constraints: from JSON, else from the instruction
              (literal findings + the model's grounded extraction); contradictions are UserErrors.
-`overview`   the global plan (prose).      `plan_units` one plan item per unit (batched calls).
+`overview`   the global plan (prose).      `plan_batch` plan items for a batch of units (in parallel).
 `review_plan` checks the plan against the requirements; bounded repair rounds, then the program.
 `write_unit` ONE call for one unit (draft, continuation or regeneration), all units in parallel
              (LangGraph `Send` fan-out; the LLM layer's concurrency limit bounds the calls in flight).
@@ -30,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import operator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
@@ -131,10 +133,9 @@ class CogState(TypedDict, total=False):
     requirements: dict[str, Any]
     requirements_meta: dict[str, Any]
     overview: str
-    planned: dict[str, dict[str, Any]]  # unit number -> the model's title/summary
-    batch: int  # planning batches done
+    planned: Annotated[dict[str, dict[str, Any]], merge_units]  # unit number -> the model's title/summary
     items: list[dict[str, Any]]
-    plan_fallbacks: int
+    plan_fallbacks: Annotated[int, operator.add]
     plan_round: int  # plan repair rounds done
     plan_review: list[dict[str, Any]]
     units: Annotated[dict[str, dict[str, Any]], merge_units]
@@ -231,37 +232,41 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
         text, c = await unit_planner.overview(
             model, state["instruction"], lang=state["lang"], n_units=n, unit_name=req.units.name if req.units else "",
             target_words=state["target_words"], seed=state.get("seed"), tokens_per_word=tpw0(state["lang"]))
-        return {"overview": text, "planned": {}, "batch": 0, "plan_fallbacks": 0, "usage": usage_of(c)}
+        return {"overview": text, "usage": usage_of(c)}
 
-    async def plan_units_node(state: CogState) -> dict[str, Any]:
+    def plan_route(state: CogState) -> Any:
+        """One planning task per batch of units, all in parallel; free sections: one planner call."""
         req = requirements_of(state)
-        seed = state.get("seed")
         if req.units is None:
-            n = n_units_for(state, req)
-            sections, meta = await planner.make_plan(model, state["instruction"], state["target_words"], n,
-                                                     lang=state["lang"], seed=seed)
-            items = unit_planner.section_items(sections, req, state["target_words"])
-            usage = {"calls": 1 + meta.get("repairs", 0), "cached_calls": 1 if meta.get("cached") else 0,
-                     "prompt_tokens": meta["usage"]["prompt_tokens"],
-                     "completion_tokens": meta["usage"]["completion_tokens"], "latency_s": meta.get("latency_s", 0.0)}
-            return {"items": items, "batch": 1, "plan_fallbacks": int(meta["fallback"]), "usage": usage}
-        k = state.get("batch", 0)
-        batch = unit_planner.batches(req.units.count, settings.plan_batch)[k]
-        got, c = await unit_planner.plan_batch(model, state["instruction"], state.get("overview", ""), req, batch,
-                                               lang=state["lang"], seed=None if seed is None else seed + 17 * (k + 1),
-                                               tag=f"plan-{k + 1}")
-        planned = {**state.get("planned", {}), **{str(n): it for n, it in zip(batch, got)}}
-        out: dict[str, Any] = {"planned": planned, "batch": k + 1, "usage": usage_of(c),
-                               "plan_fallbacks": state.get("plan_fallbacks", 0) + int(c.fallback)}
-        if k + 1 == len(unit_planner.batches(req.units.count, settings.plan_batch)):
-            out["items"] = unit_planner.unit_items(req, state["target_words"], {int(n): v for n, v in planned.items()})
-        return out
+            return "plan_sections"
+        return [Send("plan_batch", {"k": k, "units": batch, "instruction": state["instruction"],
+                                    "overview": state.get("overview", ""), "requirements": state["requirements"],
+                                    "lang": state["lang"], "seed": state.get("seed")})
+                for k, batch in enumerate(unit_planner.batches(req.units.count, settings.plan_batch))]
 
-    def plan_route(state: CogState) -> str:
+    async def plan_sections_node(state: CogState) -> dict[str, Any]:
         req = requirements_of(state)
-        if req.units is not None and state.get("batch", 0) < len(unit_planner.batches(req.units.count, settings.plan_batch)):
-            return "plan_units"
-        return "review_plan"
+        sections, meta = await planner.make_plan(model, state["instruction"], state["target_words"],
+                                                 n_units_for(state, req), lang=state["lang"], seed=state.get("seed"))
+        usage = {"calls": 1 + meta.get("repairs", 0), "cached_calls": 1 if meta.get("cached") else 0,
+                 "prompt_tokens": meta["usage"]["prompt_tokens"],
+                 "completion_tokens": meta["usage"]["completion_tokens"], "latency_s": meta.get("latency_s", 0.0)}
+        return {"items": unit_planner.section_items(sections, req, state["target_words"]),
+                "plan_fallbacks": int(meta["fallback"]), "usage": usage}
+
+    async def plan_batch_node(p: dict[str, Any]) -> dict[str, Any]:
+        req = from_dict(p["requirements"], source="state")
+        k, seed = p["k"], p["seed"]
+        async with slot():
+            got, c = await unit_planner.plan_batch(model, p["instruction"], p["overview"], req, p["units"], lang=p["lang"],
+                                                   seed=None if seed is None else seed + 17 * (k + 1), tag=f"plan-{k + 1}")
+        return {"planned": {str(n): it for n, it in zip(p["units"], got)}, "plan_fallbacks": int(c.fallback),
+                "usage": usage_of(c)}
+
+    async def collect_plan_node(state: CogState) -> dict[str, Any]:
+        req = requirements_of(state)
+        planned = {int(n): v for n, v in state.get("planned", {}).items()}
+        return {"items": unit_planner.unit_items(req, state["target_words"], planned)}
 
     async def review_plan_node(state: CogState) -> dict[str, Any]:
         req = requirements_of(state)
@@ -489,7 +494,9 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
     g = StateGraph(CogState)
     g.add_node("requirements", requirements_node)
     g.add_node("overview", overview_node)
-    g.add_node("plan_units", plan_units_node)
+    g.add_node("plan_sections", plan_sections_node)
+    g.add_node("plan_batch", plan_batch_node)
+    g.add_node("collect_plan", collect_plan_node)
     g.add_node("review_plan", review_plan_node)
     g.add_node("repair_plan", repair_plan_node)
     g.add_node("write_unit", write_unit_node)
@@ -500,8 +507,10 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
     g.add_node("assemble", assemble_node)
     g.add_edge(START, "requirements")
     g.add_edge("requirements", "overview")
-    g.add_edge("overview", "plan_units")
-    g.add_conditional_edges("plan_units", plan_route, ["plan_units", "review_plan"])
+    g.add_conditional_edges("overview", plan_route, ["plan_sections", "plan_batch"])
+    g.add_edge("plan_batch", "collect_plan")
+    g.add_edge("collect_plan", "review_plan")
+    g.add_edge("plan_sections", "review_plan")
     g.add_conditional_edges("review_plan", review_plan_route, ["repair_plan", "write_unit", "review"])
     g.add_edge("repair_plan", "review_plan")
     g.add_edge("write_unit", "monitor")
