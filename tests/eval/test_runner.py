@@ -91,3 +91,16 @@ def test_every_method_gets_the_same_prompts_and_methods_can_be_added(tmp_path, r
     keys = {(r["method"], r["sample_id"]) for r in _journal(out)}
     assert keys == {(m, s) for m in ("direct", "agentwrite") for s in ("ruler-en-100-00", "ruler-en-200-01")}
     assert len(_journal(out)) == 4  # direct's two samples written once
+
+
+def test_several_models_in_one_run(tmp_path, ruler_file, use_models, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key-not-used")
+    factory = use_models(lambda: ScriptedFakeBackend(default=reply_by_prompt()))
+    out = tmp_path / "ev"
+    assert _eval(out, ruler_file, "--method", "direct", "--model", "embedded,openai:test-model", "--limit", "2") == 0
+    assert len(factory.backends) == 2  # one model loaded at a time, each once
+    assert {(r["model"], r["sample_id"]) for r in _journal(out)} == {
+        (m, s) for m in ("embedded", "openai:test-model") for s in ("ruler-en-100-00", "ruler-en-200-01")}
+    report = (out / "report.md").read_text()
+    assert "| direct @ embedded |" in report and "| direct @ openai:test-model |" in report
+    assert (out / "runs" / "openai-test-model" / "direct" / "ruler-en-100-00" / "manuscript.md").exists()
