@@ -169,6 +169,35 @@ def group_table(rows: list[Row], series: list[str], attr: str, title: str, metri
     return lines
 
 
+PER_SAMPLE_MAX = 80  # a longer selection is in results.jsonl only
+
+
+def per_sample_table(rows: list[Row], series: list[str]) -> list[str]:
+    """One row per sample: required length, then each method's words and its main score."""
+    samples = list(dict.fromkeys(r.sample.id for r in rows))
+    if len(samples) > PER_SAMPLE_MAX:
+        return [f"{len(samples)} samples: see results.jsonl."]
+    by = {(r.series, r.sample.id): r for r in rows}
+    main = "longen" if any("longen" in r.scores for r in rows) else "s_l"
+    label = METRIC_NAMES[main]
+    lines = [f"Cells: words ({label}); failed and pending samples say so.", "",
+             "| sample | required | " + " | ".join(series) + " |", "|" + "---|" * (len(series) + 2)]
+    for sid in samples:
+        first = next(r for r in rows if r.sample.id == sid)
+        cells = [sid, f"{first.sample.required_words:,}"]
+        for name in series:
+            r = by.get((name, sid))
+            if r is None or r.status == "pending":
+                cells.append("pending")
+            elif r.status == "failed":
+                cells.append("failed")
+            else:
+                v = r.scores.get(main)
+                cells.append(f"{r.scores['words']:,} ({_fmt(v, _metric_digits(main))})")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def failure_lines(rows: list[Row]) -> list[str]:
     failed = [r for r in rows if r.status == "failed"]
     if not failed:
@@ -221,7 +250,8 @@ def markdown(manifest: dict[str, Any], rows: list[Row], groups: tuple[tuple[str,
                 continue
             lines += [f"## {METRIC_NAMES[m]} by {title}", "", *group_table(rows, series, attr, title, m), ""]
     lines += ["## Failures", "", *failure_lines(rows), "", "## Required vs produced length", "",
-              "![required vs produced length](scatter.png)", ""]
+              "![required vs produced length](scatter.png)", "", "## Per sample", "",
+              *per_sample_table(rows, series), ""]
     return "\n".join(lines)
 
 
