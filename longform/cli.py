@@ -4,6 +4,7 @@ Usage:
     longform chat PROMPT [--model SPEC] [--base-url URL] [--schema FILE]
     longform write ...            (same as the `writer` command)
     longform score --instruction TEXT|@FILE --response FILE|- [--words N | --range A-B] [--judge SPEC] [--rm PATH]
+    longform selflengthen iterate --config configs/selflengthen/cpu-smoke.yaml   (Self-Lengthen training loop)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from longform import __version__
 from longform.cli_support import ArgumentParser, guarded
 from longform.commands import chat, dataset, score
+from longform.commands import selflengthen as selflengthen_command
 from longform.commands import eval as eval_command
 from longform.commands import train as train_command
 
@@ -27,6 +29,7 @@ def build_parser() -> ArgumentParser:
     score.add_parser(sub)
     eval_command.add_parser(sub)
     train_command.add_parser(sub)
+    selflengthen_command.add_parser(sub)
     return parser
 
 

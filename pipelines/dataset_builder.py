@@ -470,5 +470,8 @@ def finalize(cfg: DatasetConfig, work_dirs: list[Path] | None = None, *, out_dir
     clean_stale(out_dir)
     stats = dataset_card.stats(col, tables)
     dataset_card.write_splits(out_dir, tables)
+    from longform.pipelines import selflengthen_export  # the extender's split, when the job ran selflengthen
+
+    stats["ext_sft"] = selflengthen_export.write_split(out_dir, col.records)
     dataset_card.write_card(out_dir, cfg, stats, col, tables)
     return stats
