@@ -83,22 +83,24 @@ def last_checkpoint(ckpt_dir: Path) -> Path | None:
     return None
 
 
-def _check_previous(out: Path, cfg: cfgmod.TrainConfig) -> None:
-    """A rerun resumes only a run of the same config (steps and logging may change)."""
+def _check_previous(out: Path, cfg: cfgmod.TrainConfig, data_fingerprint: str) -> bool:
+    """A rerun resumes only a run of the same config and data (steps and logging may change).
+    True when an earlier run's checkpoints are to be discarded (overwrite=true)."""
     path = out / RUN_CONFIG
     if not path.is_file():
-        return
+        return False
     prev = json.loads(path.read_text())
-    if prev.get("fingerprint") == cfg.fingerprint():
-        return
+    same_data = prev.get("data_fingerprint") in (None, data_fingerprint)
+    if prev.get("fingerprint") == cfg.fingerprint() and same_data:
+        return False
     if cfg.overwrite:
-        log(f"train: overwrite=true: discarding the earlier run's checkpoints in {out / CHECKPOINTS}")
-        shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
-        return
+        return True
     now = cfg.to_dict()
     changed = sorted(k for k, v in (prev.get("config") or {}).items() if k in now and now[k] != v
                      and k not in ("max_steps", "save_steps", "save_total_limit", "logging_steps", "threads", "overwrite"))
-    raise UserError(f"{out} holds a run with another config (changed: {', '.join(changed) or 'keys'}); "
+    if not same_data:
+        changed.append("the data files' contents")
+    raise UserError(f"{out} holds a run with another config or data (changed: {', '.join(changed) or 'keys'}); "
                     "pick another output_dir, or --set overwrite=true to start afresh")
 
 
@@ -221,8 +223,8 @@ def run_training(kind: str, config: str | Path | dict[str, Any], overrides: dict
     where = cfg.data
     device = check_device(cfg)
     out = Path(cfg.output_dir)
-    _check_previous(out, cfg)
     rows, data_info = datamod.read_rows(cfg.data, cfg.split or mod.Config.default_split)
+    discard = _check_previous(out, cfg, data_info["fingerprint"])
     rows = mod.prepare(rows, cfg, where)
     if cfg.eval_data:
         eval_rows, eval_info = datamod.read_rows(cfg.eval_data, cfg.split or mod.Config.default_split)
@@ -246,8 +248,12 @@ def run_training(kind: str, config: str | Path | dict[str, Any], overrides: dict
         import torch
 
         torch.set_num_threads(cfg.threads)
+    if discard:  # every check passed: only now is the earlier run given up
+        log(f"train: overwrite=true: discarding the earlier run's checkpoints in {out / CHECKPOINTS}")
+        shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / RUN_CONFIG, json.dumps({"kind": kind, "fingerprint": cfg.fingerprint(),
+                                                   "data_fingerprint": data_info["fingerprint"],
                                                    "config": cfg.to_dict()}, indent=2, default=str) + "\n")
     from datasets import Dataset
 

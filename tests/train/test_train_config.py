@@ -121,3 +121,17 @@ def test_keys_lists_the_trainer_fields(capsys):
     assert main(["train", "keys", "grpo"]) == 0
     out = capsys.readouterr().out
     assert "num_generations: 4  #" in out and "max_length: 1024  #" in out
+
+
+def test_rerun_with_other_data_in_the_same_output_dir_is_refused(tmp_path):
+    from longform.train.runner import RUN_CONFIG, _check_previous, load_config
+
+    cfg = load_config("sft", smoke_config(tmp_path / "ds", tmp_path / "out"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / RUN_CONFIG).write_text(
+        '{"fingerprint": "%s", "data_fingerprint": "aaaa", "config": {}}' % cfg.fingerprint())
+    assert _check_previous(tmp_path / "out", cfg, "aaaa") is False
+    with pytest.raises(UserError, match="the data files' contents"):
+        _check_previous(tmp_path / "out", cfg, "bbbb")
+    cfg.overwrite = True
+    assert _check_previous(tmp_path / "out", cfg, "bbbb") is True
