@@ -11,7 +11,7 @@ import asyncio
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -41,7 +41,6 @@ class EvalState:
     generated: int = 0
     failed: int = 0
     judged: int = 0
-    notes: list[str] = field(default_factory=list)
     lock: Any = None  # the open, flock-ed lock file of the eval folder
 
 
@@ -107,7 +106,7 @@ def open_eval(cfg: EvalConfig) -> EvalState:
         judges=journal.merge_names(manifest["judges"], [cfg.judge] if cfg.judge else []),
     )
     session = {"started_at": journal.now(), "methods": cfg.methods, "models": cfg.models, "judge": cfg.judge,
-               "status": "running"}
+               "status": "running", "config": cfg.to_dict()}
     manifest.setdefault("sessions", []).append(session)
     journal.save_manifest(cfg.out, manifest)
     return EvalState(cfg, mod, selection, manifest, journal.Journal(cfg.out / journal.GENERATIONS),
