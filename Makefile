@@ -53,5 +53,9 @@ train-smoke:  ## CPU smoke runs of sft, dpo, rm and grpo (configs/train/cpu-smok
 train-test:  ## every training test, the longer ones too (real SmolLM2 weights, writer on a trained checkpoint, serving)
 	LONGFORM_TRAIN_FULL=1 $(BIN)/pytest -q tests/train tests/llm/test_transformers_backend.py
 
+.PHONY: selflengthen-smoke
+selflengthen-smoke:  ## Self-Lengthen loop on CPU: two iterations (self-instruct, generate, extend, filter, LoRA SFT of generator and extender), the 2nd on the 1st's checkpoints; resumable
+	HF_HUB_OFFLINE=1 $(BIN)/longform selflengthen iterate --config configs/selflengthen/cpu-smoke.yaml
+
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -172,6 +172,10 @@ def _type_ok(value: Any, hint: Any) -> bool:
     return any(_type_ok(value, a) if a is not type(None) else value is None for a in args)
 
 
+def _type_name(hint: Any) -> str:
+    return str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
+
+
 def _build(cls: type, data: Any, where: str, prefix: str) -> Any:
     if not isinstance(data, dict):
         raise UserError(f"{where}: `{prefix.rstrip('.') or 'the file'}` must be a mapping of keys, got {type(data).__name__}")
@@ -189,7 +193,7 @@ def _build(cls: type, data: Any, where: str, prefix: str) -> Any:
             kwargs[key] = _build(SECTIONS[key], value if value is not None else {}, where, f"{full}.")
             continue
         if not _type_ok(value, hints[key]):
-            raise UserError(f"{where}: key `{full}` must be {str(hints[key]).replace('typing.', '')}, got {value!r}")
+            raise UserError(f"{where}: key `{full}` must be {_type_name(hints[key])}, got {value!r}")
         kwargs[key] = value
     return cls(**kwargs)
 
@@ -238,6 +242,12 @@ def validate(cfg: SelfLengthenConfig, where: str) -> SelfLengthenConfig:
             check_spec(spec, f"models.{key}", where)
     if not Path(si.seeds).is_file() and not Path(si.seeds).is_dir():
         raise bad("self_instruct.seeds", f"names a missing file ({si.seeds}); give a JSONL file of seed instructions")
+    from longform.selflengthen.self_instruct import load_seeds
+
+    seeds = load_seeds(si.seeds)
+    if si.count > 0 and len(seeds) < 2:
+        raise UserError(f"seed file {si.seeds} has only {len(seeds)} usable instruction(s); self-instruct shows two "
+                        "examples a call: add at least one more")
     if not t.skip and not Path(t.config).is_file():
         raise bad("train.config", f"names a missing file ({t.config}); give a `longform train sft` config")
     if not t.skip and t.base_model not in ("smollm2", "tiny") and "/" in t.base_model and not Path(t.base_model).exists():
