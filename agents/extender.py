@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from longform.agents.response_check import check_response, clean_chunk, drop_repeating_sentences
+
 from longform.llm import ChatModel, Completion, GenParams, Message
 from longform.prompting import render, render_messages
 from longform.text import count_words, split_sentences, tail_words, trim_incomplete_tail, truncate_words

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 
 from longform.agents.response_check import CheckResult, check_response, clean_chunk, drop_repeating_sentences
+
 from longform.llm import ChatModel, Completion, GenParams, Message
 from longform.prompting import render_messages
 from longform.text import count_words, trim_incomplete_tail

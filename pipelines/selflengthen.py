@@ -25,13 +25,10 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
-
 from longform.agents import extender as ext
 from longform.agents import generator as gen
 from longform.agents.extender import ExtenderSettings
 from longform.agents.generator import GeneratorSettings
-from longform.errors import UserError
-from longform.llm import ChatModel
 from longform.pipelines.graph_support import (
     ManuscriptResult,
     NullProgress,
@@ -41,6 +38,9 @@ from longform.pipelines.graph_support import (
     empty_usage,
     run_graph,
 )
+
+from longform.errors import UserError
+from longform.llm import ChatModel
 from longform.text import count_words, detect_language
 
 METHOD = "selflengthen"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from longform.agents import extender as ext
+
 from longform.text import count_words
 
 SPLIT = "ext_sft"

@@ -59,7 +59,7 @@ def summary_table(records: list[dict[str, Any]]) -> str:
     for r in records:
         c, tr = r["counts"], r.get("train") or {}
 
-        def loss(role: str) -> str:
+        def loss(role: str, tr: dict = tr) -> str:
             t = tr.get(role) or {}
             return f"{_fmt(t.get('first_loss'))} -> {_fmt(t.get('last_loss'))}" if t else "-"
 

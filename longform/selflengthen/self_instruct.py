@@ -41,7 +41,7 @@ class Seed:
 def load_seeds(path: str | Path) -> list[Seed]:
     """The usable seed instructions of a file; a UserError naming the fix when there are none."""
     try:
-        rows, report = load_instructions(path, default_target_words=1, skip_invalid=True)
+        rows, _ = load_instructions(path, default_target_words=1, skip_invalid=True)
     except UserError as exc:
         raise UserError(f"seed file {path} has no usable instructions ({exc}); add JSONL rows with an "
                         "`instruction`, `prompt` or `query` field") from None

@@ -2,8 +2,8 @@
 
 from longform.agents import extender as ext
 from longform.agents.extender import ExtenderSettings
-from longform.text import count_words
 
+from longform.text import count_words
 from tests.fakes import prose
 
 

@@ -1,10 +1,10 @@
 """Self-Lengthen's response check and the cuts that keep a text passing it."""
 
 from longform.agents.response_check import (
-    clean_chunk,
-    drop_repeating_sentences,
     check_response,
+    clean_chunk,
     cut_before_repeat,
+    drop_repeating_sentences,
     first_repeat,
     meta_lines,
     strip_meta_lines,

@@ -7,9 +7,10 @@ import pytest
 from longform.agents.extender import ExtenderSettings
 from longform.agents.generator import GeneratorSettings
 from longform.agents.response_check import check_response
-from longform.llm import load_model
 from longform.pipelines import selflengthen
 from longform.pipelines.selflengthen import SelfLengthenSettings
+
+from longform.llm import load_model
 from longform.text import count_words
 from longform.writer_cli import main
 

@@ -6,10 +6,10 @@ import re
 
 import pytest
 from longform.agents.extender import ExtenderSettings
-from longform.errors import UserError
 from longform.pipelines import registry, selflengthen
 from longform.pipelines.selflengthen import SelfLengthenSettings
 
+from longform.errors import UserError
 from tests.fakes import ScriptedFakeBackend, fake_model, prose, prose_zh
 
 

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from longform.errors import UserError
 from longform.selflengthen.config import describe_keys, load_config
 

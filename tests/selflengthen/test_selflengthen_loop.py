@@ -9,12 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
+
 from longform import cli
 from longform.errors import UserError
 from longform.selflengthen import loop, steps
 from longform.selflengthen.config import load_config
 from longform.selflengthen.journal import Journal, read_jsonl
-
 from tests.fakes import ScriptedFakeBackend, fake_model, prose
 
 SEEDS = [f"Write a detailed history of invention number {i} and how it changed daily life." for i in range(4)]

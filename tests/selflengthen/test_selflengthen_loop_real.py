@@ -5,6 +5,7 @@ import json
 
 import pytest
 from longform.agents.response_check import check_response
+
 from longform.selflengthen import loop
 from longform.selflengthen.config import load_config
 from longform.selflengthen.journal import read_jsonl
@@ -28,10 +29,7 @@ extend: {{factor: 2.0, max_rounds: 1, max_round_calls: 1, max_call_tokens: 120}}
 train: {{skip: true}}
 """)
     logs: list[str] = []
-    try:
-        recs = loop.run_loop(load_config(p), log=logs.append)
-    except Exception as exc:  # the instructor may keep nothing: that is reported, never faked
-        pytest.fail(f"loop failed: {exc}")
+    recs = loop.run_loop(load_config(p), log=logs.append)
     rec = recs[0]
     it = tmp_path / "out" / "real" / "iter-1"
     ins = read_jsonl(it / "instructions.jsonl")
