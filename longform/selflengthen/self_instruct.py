@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from longform.agents.response_check import is_meta
 from longform.errors import UserError
 from longform.instructions import load_instructions
 from longform.lengths import parse_length
@@ -68,6 +69,8 @@ def program_check(text: str, pool: set[str], *, min_words: int, max_words: int, 
         return "too_long"
     if norm(text) in pool:
         return "duplicate"
+    if is_meta(text):
+        return "meta_text"  # "Here is a rewritten version of the instructions: ..."
     spec = parse_length(text)
     if spec is not None and spec.hi < min_stated_words:
         return "states_short_length"

@@ -18,3 +18,4 @@ def test_program_check_keeps_instructions_that_call_for_long_output():
     assert program_check("Write a 200-word note about the bicycle and cities.", pool, **kw) == "states_short_length"
     assert program_check("Write a 3000-word history of the bicycle and cities.", pool, **kw) is None
     assert program_check("word " * 61, pool, **kw) == "too_long"
+    assert program_check("Here is a rewritten version of the instructions for a tutorial.", pool, **kw) == "meta_text"
