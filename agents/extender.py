@@ -35,6 +35,7 @@ CONTINUE_PROMPT = "selflengthen_continue"
 SCHEMA = None  # prose
 
 TOKENS_PER_WORD = {"en": 1.35, "zh": 1.6}
+EXPAND_MIN_WORDS = 150  # room for an expansion of a short first half (2/3 of it is kept)
 OUTLINE_CUT_MARK = {"en": "[…]", "zh": "[……]"}
 
 
@@ -184,7 +185,7 @@ async def expand_call(model: ChatModel, instruction: str, former: str, lang: str
     """Expand the first half; returns (the kept head of the cleaned expansion, the completion)."""
     c = await model.complete(
         expand_messages(instruction, former, lang),
-        params(call_tokens(2 * count_words(former), lang, settings), seed, settings), tag=tag,
+        params(call_tokens(max(2 * count_words(former), EXPAND_MIN_WORDS), lang, settings), seed, settings), tag=tag,
     )
     expansion = drop_repeating_sentences("", clean_chunk(c.text, lang), lang)
     return keep_head(expansion, settings.keep_fraction), c
