@@ -52,9 +52,15 @@ def test_dpo_few_steps(tmp_path, ds):
     assert rec["config"]["beta"] == 0.1
 
 
-def test_rm_few_steps_and_held_out_ranking(tmp_path, ds):
-    out = tmp_path / "rm"
+@pytest.fixture(scope="module")
+def tiny_rm(tmp_path_factory, ds) -> Path:
+    out = tmp_path_factory.mktemp("rm") / "rm"
     run_training("rm", smoke_config(ds, out, max_steps=4, save_steps=4, eval_fraction=0.25, learning_rate=3e-3))
+    return out
+
+
+def test_rm_few_steps_and_held_out_ranking(tiny_rm):
+    out = tiny_rm
     rec = assert_checkpoint(out, "rm", 4)
     assert rec["data"]["used_rows"] == 6 and rec["data"]["eval_rows"] == 2
     ev = rec["eval"]
@@ -69,16 +75,18 @@ def test_rm_few_steps_and_held_out_ranking(tmp_path, ds):
     assert scorer.score("Write about tea.", "tea tea") == pytest.approx(b, abs=1e-4)
 
 
-def test_grpo_logs_each_reward_component(tmp_path, ds):
+def test_grpo_logs_each_reward_component(tmp_path, ds, tiny_rm):
+    """The combined reward: length, format and the trained RM, each logged per step."""
     out = tmp_path / "grpo"
     run_training("grpo", smoke_config(ds, out, max_steps=2, save_steps=2, per_device_train_batch_size=4,
-                                      num_generations=4, max_completion_length=12, split="sft"))
+                                      num_generations=4, max_completion_length=12, split="sft",
+                                      rewards={"rm": str(tiny_rm), "weights": {"length": 1.0, "format": 0.5, "rm": 2.0}}))
     rec = record(out)
     assert rec["steps"] == 2 and all(math.isfinite(x["loss"]) for x in rec["losses"])
     comps = rec["reward_components"]
-    assert set(comps) == {"length_reward", "format_reward"}
+    assert set(comps) == {"length_reward", "format_reward", "rm_reward"}
     assert all(len(v) == 2 and all(0.0 <= p["mean"] <= 1.0 for p in v) for v in comps.values())
-    assert rec["reward_weights"] == {"length_reward": 1.0, "format_reward": 1.0}
+    assert rec["reward_weights"] == {"length_reward": 1.0, "format_reward": 0.5, "rm_reward": 2.0}
     assert (out / "model.safetensors").is_file()
 
 
