@@ -47,7 +47,8 @@ class ExtenderSettings:
     growth: float = 2.0  # a round aims at growth x the current length (never past the target)
     min_gain_words: int = 100  # ... and at least this many more words
     keep_fraction: float = 2 / 3  # share of the first half's expansion kept (the original's 2/3)
-    max_round_calls: int = 16  # continuation calls in one round at most (a round rewrites the whole text)
+    max_round_calls: int = 16  # continuation calls in one round at most (a round rewrites the whole text) ...
+    round_words_per_call: int = 150  # ... or one per this many words of the round's goal, if more
     min_progress_words: int = 15  # a continuation adding fewer words is a stall
     max_stalls: int = 2  # stalls tried again with a new seed before the round ends
     target_tolerance: float = 0.10  # the target counts as reached at (1 - tol) x target
@@ -202,8 +203,13 @@ async def continue_call(model: ChatModel, instruction: str, outline: str, draft:
     return drop_repeating_sentences(draft, chunk, lang), c
 
 
+def round_call_limit(goal: int, settings: ExtenderSettings) -> int:
+    """Continuation calls a round may make: a long round rewrites more text, so it may call more."""
+    return max(settings.max_round_calls, math.ceil(goal / max(1, settings.round_words_per_call)))
+
+
 def after_continue(draft: str, chunk: str, goal: int, calls: int, stalls: int,
-                   settings: ExtenderSettings) -> dict[str, Any]:
+                   settings: ExtenderSettings, limit: int | None = None) -> dict[str, Any]:
     """Pure control after one continuation: the round's new text, the stall count, and whether to
     call again ("continue", "retry" after a stall) or end the round ("goal", "stalled", "max_calls")."""
     new = join_text(draft, chunk)
@@ -212,7 +218,7 @@ def after_continue(draft: str, chunk: str, goal: int, calls: int, stalls: int,
     stalls = stalls + 1 if stalled else 0
     if count_words(new) >= goal:
         event = "goal"
-    elif calls >= settings.max_round_calls:
+    elif calls >= (limit or settings.max_round_calls):
         event = "max_calls"
     elif stalled:
         event = "retry" if stalls <= settings.max_stalls else "stalled"

@@ -101,6 +101,7 @@ class SelfLengthenState(TypedDict, total=False):
     draft: str  # this round's text so far
     expanded_words: int  # words kept from the expansion
     round_calls: int  # continuation calls this round
+    round_call_limit: int  # ... at most (set when the round starts)
     round_stalls: int  # continuations in a row that added next to nothing
     round_events: list[str]
     next: str
@@ -108,9 +109,11 @@ class SelfLengthenState(TypedDict, total=False):
     manuscript: str
 
 
-def recursion_limit(settings: SelfLengthenSettings) -> int:
+def recursion_limit(settings: SelfLengthenSettings, target_words: int) -> int:
+    """Steps the graph may take: the generator's tries, then per round expand + its calls + judge."""
     e = settings.extender
-    return 10 + settings.gen_tries + e.max_rounds * (2 + e.max_round_calls)
+    calls = ext.round_call_limit(target_words, e)  # no round aims past the target
+    return 10 + settings.gen_tries + e.max_rounds * (2 + calls)
 
 
 def _after_text(state: SelfLengthenState, settings: SelfLengthenSettings) -> str:
@@ -168,7 +171,7 @@ def build_graph(model: ChatModel, settings: SelfLengthenSettings, progress: Prog
                    words_so_far=current, target_words=state["target_words"], decision="expand")
         outline = ext.outline_for(text, ext.outline_budget_words(xm.n_ctx, lang, es), lang)
         return {"outline": outline, "goal": goal, "draft": kept, "expanded_words": count_words(kept),
-                "round_calls": 0, "round_stalls": 0, "round_events": [f"expand:{count_words(former)}->{count_words(kept)}"],
+                "round_call_limit": ext.round_call_limit(goal, es), "round_calls": 0, "round_stalls": 0, "round_events": [f"expand:{count_words(former)}->{count_words(kept)}"],
                 "next": "continue", "usage": add_usage(state.get("usage"), c)}
 
     async def continue_node(state: SelfLengthenState) -> dict[str, Any]:
@@ -178,7 +181,8 @@ def build_graph(model: ChatModel, settings: SelfLengthenSettings, progress: Prog
             xm, state["instruction"], state["outline"], draft, max(1, goal - count_words(draft)), lang,
             seed=ext.call_seed(state.get("seed"), r + 1, calls), settings=es, tag=f"round-{r + 1}:continue{calls}",
         )
-        d = ext.after_continue(draft, chunk, goal, calls, state.get("round_stalls", 0), es)
+        d = ext.after_continue(draft, chunk, goal, calls, state.get("round_stalls", 0), es,
+                               state.get("round_call_limit"))
         call_event(progress, c, index=r + 1, n_sections=n_steps, section_words=count_words(d["draft"]),
                    words_so_far=count_words(state["text"]), target_words=state["target_words"], decision=d["event"])
         return {"draft": d["draft"], "round_calls": calls, "round_stalls": d["stalls"], "next": d["next"],
@@ -275,6 +279,6 @@ async def run(
         lambda saver: graph.compile(checkpointer=saver),
         initial_state(instruction, target_words, seed, lang, first_response),
         checkpoint_path=checkpoint_path, thread_id=thread_id,
-        recursion_limit=recursion_limit(settings), resume=resume,
+        recursion_limit=recursion_limit(settings, target_words), resume=resume,
     )
     return result_from_state(final, resumed)

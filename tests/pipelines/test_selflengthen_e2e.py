@@ -34,7 +34,7 @@ def test_rounds_on_the_embedded_model(tmp_path):
         asyncio.run(model.aclose())
     first, rounds = r.plan_meta["first_words"], r.sections[1:]
     e = s.extender
-    assert r.usage["calls"] <= s.gen_tries + e.max_rounds * (1 + e.max_round_calls)  # every loop bounded
+    assert r.usage["calls"] <= s.gen_tries + e.max_rounds * (1 + selflengthen.ext.round_call_limit(target, e))
     assert r.words <= target * (1 + e.over_tolerance)  # cut past the target by the program
     assert r.words >= first  # a round is kept only if the text grew
     for rd in rounds:

@@ -67,7 +67,7 @@ def test_a_round_that_does_not_grow_is_rejected_and_rounds_are_bounded(tmp_path)
     assert r.text == first.strip() and r.words == 400  # honest: nothing longer was kept
     assert [rd["kept"] for rd in r.sections[1:]] == [False, False, False]
     assert all("not_longer" in rd["reasons"] for rd in r.sections[1:])
-    assert len(backend.requests) <= 1 + 3 * (1 + 2)
+    assert len(backend.requests) <= 1 + 3 * (1 + selflengthen.ext.round_call_limit(2000, s.extender))
 
 
 def test_a_round_with_a_repeated_long_ngram_is_cut_before_it(tmp_path):
@@ -123,7 +123,7 @@ def test_stalling_model_is_bounded(tmp_path):
     s = SelfLengthenSettings()
     r = run(backend, 5000, tmp_path, settings=s)
     e = s.extender
-    assert len(backend.requests) <= s.gen_tries + e.max_rounds * (1 + e.max_round_calls)
+    assert len(backend.requests) <= s.gen_tries + e.max_rounds * (1 + selflengthen.ext.round_call_limit(5000, e))
     assert r.words < 5000
 
 
@@ -167,7 +167,10 @@ def test_chinese_run_counts_characters(tmp_path):
 def test_recursion_limit_covers_bounds():
     s = SelfLengthenSettings()
     e = s.extender
-    assert selflengthen.recursion_limit(s) >= s.gen_tries + e.max_rounds * (1 + e.max_round_calls + 1) + 2
+    for target in (500, 2000, 10000):
+        calls = selflengthen.ext.round_call_limit(target, e)
+        assert calls >= e.max_round_calls and calls * e.round_words_per_call >= target
+        assert selflengthen.recursion_limit(s, target) >= s.gen_tries + e.max_rounds * (1 + calls + 1) + 2
 
 
 def test_run_json_fields(tmp_path):
