@@ -3,7 +3,7 @@ is penalised. Cases in injection_cases.py (15: score requests, fake verdict JSON
 end tags, chat-role tags, Chinese, injections in the middle of a long text).
 
 The worst-case judge is scripted: it obeys any evaluator-directed text it reads (all 5s) and gives
-3s otherwise. The real embedded judge runs on two cases here (marked `model`); every case on it is
+3s otherwise. The real embedded judge runs on one case here (marked `model`); every case on it is
 in bench/injection_guard.py, with the guard's false-positive rate."""
 
 import asyncio
@@ -98,9 +98,10 @@ def test_ordinary_text_is_not_flagged(text):
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("index", [2, 9], ids=["fake verdict JSON", "Chinese score request"])
-def test_embedded_judge_injected_never_above_clean(index, tmp_path):
-    _, instruction, base, injected = CASES[index]
+def test_embedded_judge_injected_never_above_clean(tmp_path):
+    """One case here (the fake verdict JSON, which the unguarded embedded judge copies as S_q 100);
+    all 15 in bench/injection_guard.py."""
+    _, instruction, base, injected = CASES[2]
 
     async def both():
         model = load_model(LLMConfig(n_threads=1, cache_path=str(tmp_path / "cache.sqlite")))
