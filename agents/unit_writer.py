@@ -3,7 +3,7 @@
 Prompts: `cogwriter_unit` (system = role + instruction + global plan + outline of all units + global
 rules: byte-identical for every call of a run; user = the neighbours' plan items, this unit's item,
 its constraints and keywords, its budget), `cogwriter_unit_continue` (a continuation after the
-unit's text so far) and `cogwriter_revise` (a new closing paragraph that meets the constraints the
+unit's text so far) and `cogwriter_revise` (one more paragraph, at the unit's end, that meets the constraints the
 reviewer found unmet). Prose, no schema. Writers of different units run in parallel: a unit sees
 the plan, never another unit's text.
 
@@ -30,7 +30,7 @@ CONTINUE_PROMPT = "cogwriter_unit_continue"
 REVISE_PROMPT = "cogwriter_revise"
 OUTLINE_WORDS = 14
 NEIGHBOUR_WORDS = 40
-REVISE_CONTEXT_WORDS = 220
+REVISE_CONTEXT_WORDS = 30
 REVISE_MIN_WORDS = 40
 REVISE_MAX_WORDS = 90
 
@@ -133,11 +133,13 @@ def revise_words(budget: int) -> int:
 
 def revise_messages(ctx: dict[str, Any], item: dict[str, Any], prev: dict[str, Any] | None, nxt: dict[str, Any] | None,
                     *, budget: int, text: str, requirements: list[str], keywords: list[str], lang: str) -> list[Message]:
-    """Ask for a new closing paragraph that meets the unmet constraints (same fixed prefix)."""
+    """Ask for one more paragraph that meets the unmet constraints: the exact words of literal ones,
+    else the requirement. Short on purpose (the unit's last sentences and its plan item, not its
+    whole text): a small model given its own text copies it instead of writing the new words."""
     messages = base_messages(ctx, item, prev, nxt, budget, lang)[:1]
     messages.append({"role": "user", "content": render(
-        REVISE_PROMPT, "user", lang, label=item["label"], text=tail_words(text, REVISE_CONTEXT_WORDS),
-        requirements=requirements, keywords=keywords, words=revise_words(budget))})
+        REVISE_PROMPT, "user", lang, label=item["label"], tail=tail_words(text, REVISE_CONTEXT_WORDS),
+        summary=item.get("summary", ""), requirements=requirements, keywords=keywords, words=revise_words(budget))})
     return messages
 
 

@@ -15,7 +15,7 @@ as a LangGraph StateGraph with the SQLite checkpointer.
              (LangGraph `Send` fan-out; the LLM layer's concurrency limit bounds the calls in flight).
 `monitor`    length within ±10% of the unit's budget by bounded continuations and cuts (no call).
 `review`     literal constraints by rule; `check_unit` ONE model call for the others; failing units
-             get `revise_unit` (ONE call: a new closing paragraph), at most `max_rounds` rounds.
+             get `revise_unit` (ONE call: one more paragraph), at most `max_rounds` rounds.
 `assemble`   the units under their headings ("## Week 7"), and the per-constraint report.
 
 Every model call is its own task in a superstep, and a finished task's writes are saved at once
@@ -67,7 +67,7 @@ class CogWriterSettings:
         default=True, metadata={"help": "Complete the literal requirements with the model's grounded extraction."})
     concurrency: int | None = field(
         default=None, metadata={"help": "Unit calls of this run in flight at once (None: the LLM layer's limit)."})
-    max_rounds: int = field(default=2, metadata={"help": "Reviewer revision rounds at most."})
+    max_rounds: int = field(default=3, metadata={"help": "Reviewer revision rounds at most."})
     max_plan_repairs: int = field(default=1, metadata={"help": "Plan review repair rounds (model) before the program repairs."})
     plan_batch: int = field(default=8, metadata={"help": "Units planned per model call."})
     balance: bool = field(default=True, metadata={

@@ -37,8 +37,8 @@ def fake(words=100, revise_obeys=True, check=True, write=None):
                 n = s["properties"]["sections"]["maxItems"]
                 return json.dumps({"sections": [{"title": f"S{k}", "main_point": "p", "words": 100} for k in range(n)]})
         last = messages[-1]["content"]
-        if "closing paragraph" in last:
-            kws = re.findall(r'"([^"]+)"', last.split("exact words:")[-1]) if revise_obeys and "exact words" in last else []
+        if "Write one more paragraph" in last:
+            kws = re.findall(r'"([^"]+)"', last.split("exact words")[-1]) if revise_obeys and "exact words" in last else []
             return ("At last " + " and ".join(kws) + " came. " if kws else "Nothing new. ") + prose(30)
         return write(messages, params) if write else prose(words)
 
