@@ -13,8 +13,7 @@ import math
 from typing import Any
 
 from longform.agents import planner
-from longform.agents.section_writer import is_continued_part
-from longform.constraints.spec import Requirements
+from longform.constraints.spec import Requirements, Units
 from longform.llm import ChatModel, Completion, GenParams
 from longform.prompting import load_schema, render_messages
 from longform.text import count_words, split_sentences, trim_incomplete_tail, truncate_words
@@ -144,13 +143,37 @@ def unit_items(req: Requirements, target_words: int, planned: dict[int, dict[str
     return items
 
 
-def section_items(sections: list[dict[str, Any]], req: Requirements, target_words: int) -> list[dict[str, Any]]:
-    """Plan items for a text without units, from AgentWrite's planner sections (budgets rescaled
-    so that prose plus headings add up to the target)."""
-    # The later parts of a section the planner split go on under the first part's heading.
-    headings = ["" if k and is_continued_part(s["title"]) else s["title"] for k, s in enumerate(sections)]
-    words = budgets(headings, target_words, [float(max(1, s["words"])) for s in sections])
+SECTION_NAME = {"en": "Part", "zh": "第{n}部分"}
+
+
+def section_plan_requirements(req: Requirements, n_sections: int, lang: str) -> Requirements:
+    """What a text without units is planned as: `n_sections` numbered parts ("Part 3"), with the
+    text's global constraints; the parts' headings are then the titles the planner gives them."""
+    name = SECTION_NAME.get(lang, "Part")
+    units = Units(name=name, count=n_sections, heading=name if "{n}" in name else f"{name} {{n}}")
+    return Requirements(units, tuple(c for c in req.constraints if c.kind == "global"))
+
+
+def section_items(req: Requirements, planning: Requirements, target_words: int,
+                  planned: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Plan items for a text without units: each part under the title its plan item gives it (or
+    "Part k" when the title is empty or repeats an earlier one); budgets add up with the headings."""
+    n_units = planning.count or 0
+    seen: set[str] = set()
+    headings = []
+    for n in range(1, n_units + 1):
+        title = (planned.get(n) or {}).get("title", "").strip().strip("#*").strip()
+        if not title or title.lower() in seen:
+            title = planning.units.label(n)  # type: ignore[union-attr]
+        seen.add(title.lower())
+        headings.append(title)
+    words = budgets(headings, target_words)
     globals_ = [c.id for c in req.constraints if c.kind == "global"]
-    return [{"n": k, "label": s["title"], "heading": h, "title": "", "summary": s["main_point"],
-             "constraints": list(globals_), "budget": w, "from_model": True}
-            for k, (s, h, w) in enumerate(zip(sections, headings, words), start=1)]
+    items = []
+    for n, (heading, w) in enumerate(zip(headings, words), start=1):
+        p = planned.get(n, {})
+        items.append({"n": n, "label": planning.units.label(n), "heading": heading,  # type: ignore[union-attr]
+                      "title": heading if heading != planning.units.label(n) else "",  # type: ignore[union-attr]
+                      "summary": p.get("summary", ""), "constraints": list(globals_), "budget": w,
+                      "from_model": bool(p.get("from_model"))})
+    return items

@@ -1,7 +1,7 @@
 """CogWriter (Wan et al., "A Cognitive Writing Perspective for Constrained Long-Form Text Generation")
 as a LangGraph StateGraph with the SQLite checkpointer.
 
-    requirements -> overview -> Send(plan_batch) per batch of units (or plan_sections) -> collect_plan
+    requirements -> overview -> Send(plan_batch) per batch of units (or parts) -> collect_plan
       -> review_plan [-> repair_plan -> review_plan]
       -> Send(write_unit) per unit ... -> monitor -> Send(write_unit) for short units ... -> review
       -> Send(check_unit) per unit with model-checked constraints -> review
@@ -234,25 +234,20 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
             target_words=state["target_words"], seed=state.get("seed"), tokens_per_word=tpw0(state["lang"]))
         return {"overview": text, "usage": usage_of(c)}
 
-    def plan_route(state: CogState) -> Any:
-        """One planning task per batch of units, all in parallel; free sections: one planner call."""
+    def planning_requirements(state: dict[str, Any]) -> Requirements:
+        """The units to plan: the text's own, or numbered parts for a text without units."""
         req = requirements_of(state)
-        if req.units is None:
-            return "plan_sections"
-        return [Send("plan_batch", {"k": k, "units": batch, "instruction": state["instruction"],
-                                    "overview": state.get("overview", ""), "requirements": state["requirements"],
-                                    "lang": state["lang"], "seed": state.get("seed")})
-                for k, batch in enumerate(unit_planner.batches(req.units.count, settings.plan_batch))]
+        if req.units is not None:
+            return req
+        return unit_planner.section_plan_requirements(req, n_units_for(state, req), state["lang"])
 
-    async def plan_sections_node(state: CogState) -> dict[str, Any]:
-        req = requirements_of(state)
-        sections, meta = await planner.make_plan(model, state["instruction"], state["target_words"],
-                                                 n_units_for(state, req), lang=state["lang"], seed=state.get("seed"))
-        usage = {"calls": 1 + meta.get("repairs", 0), "cached_calls": 1 if meta.get("cached") else 0,
-                 "prompt_tokens": meta["usage"]["prompt_tokens"],
-                 "completion_tokens": meta["usage"]["completion_tokens"], "latency_s": meta.get("latency_s", 0.0)}
-        return {"items": unit_planner.section_items(sections, req, state["target_words"]),
-                "plan_fallbacks": int(meta["fallback"]), "usage": usage}
+    def plan_route(state: CogState) -> Any:
+        """One planning task per batch of units (or parts), all in parallel."""
+        planning = planning_requirements(state)
+        return [Send("plan_batch", {"k": k, "units": batch, "instruction": state["instruction"],
+                                    "overview": state.get("overview", ""), "requirements": planning.to_dict(),
+                                    "lang": state["lang"], "seed": state.get("seed")})
+                for k, batch in enumerate(unit_planner.batches(planning.units.count, settings.plan_batch))]
 
     async def plan_batch_node(p: dict[str, Any]) -> dict[str, Any]:
         req = from_dict(p["requirements"], source="state")
@@ -266,6 +261,9 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
     async def collect_plan_node(state: CogState) -> dict[str, Any]:
         req = requirements_of(state)
         planned = {int(n): v for n, v in state.get("planned", {}).items()}
+        if req.units is None:
+            planning = planning_requirements(state)
+            return {"items": unit_planner.section_items(req, planning, state["target_words"], planned)}
         return {"items": unit_planner.unit_items(req, state["target_words"], planned)}
 
     async def review_plan_node(state: CogState) -> dict[str, Any]:
@@ -294,7 +292,8 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
         return dispatch(state)
 
     async def repair_plan_node(state: CogState) -> dict[str, Any]:
-        req = requirements_of(state)
+        req = planning_requirements(state)
+        unit_mode = requirements_of(state).units is not None
         last = state["plan_review"][-1]["issues"]
         todo = sorted({i["unit"] for i in last})[: settings.plan_batch]
         rnd = state.get("plan_round", 0) + 1
@@ -303,8 +302,9 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
                                                lang=state["lang"], seed=None if seed is None else seed + 7919 * rnd,
                                                tag=f"plan-repair-{rnd}")
         by_n = {n: it for n, it in zip(todo, got) if it.get("from_model")}
-        items = [{**it, "title": by_n[it["n"]]["title"], "summary": by_n[it["n"]]["summary"], "repaired_by": "model"}
-                 if it["n"] in by_n else it for it in state["items"]]
+        # A part's heading was fixed when the plan was collected; a repair changes only what it says.
+        items = [{**it, **({"title": by_n[it["n"]]["title"]} if unit_mode else {}), "summary": by_n[it["n"]]["summary"],
+                  "repaired_by": "model"} if it["n"] in by_n else it for it in state["items"]]
         return {"items": items, "plan_round": rnd, "usage": usage_of(c)}
 
     # -- writing: fan-out, one call per task -----------------------------------------------------------
@@ -494,7 +494,6 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
     g = StateGraph(CogState)
     g.add_node("requirements", requirements_node)
     g.add_node("overview", overview_node)
-    g.add_node("plan_sections", plan_sections_node)
     g.add_node("plan_batch", plan_batch_node)
     g.add_node("collect_plan", collect_plan_node)
     g.add_node("review_plan", review_plan_node)
@@ -507,10 +506,9 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
     g.add_node("assemble", assemble_node)
     g.add_edge(START, "requirements")
     g.add_edge("requirements", "overview")
-    g.add_conditional_edges("overview", plan_route, ["plan_sections", "plan_batch"])
+    g.add_conditional_edges("overview", plan_route, ["plan_batch"])
     g.add_edge("plan_batch", "collect_plan")
     g.add_edge("collect_plan", "review_plan")
-    g.add_edge("plan_sections", "review_plan")
     g.add_conditional_edges("review_plan", review_plan_route, ["repair_plan", "write_unit", "review"])
     g.add_edge("repair_plan", "review_plan")
     g.add_edge("write_unit", "monitor")

@@ -42,10 +42,12 @@ def test_plan_batch_takes_what_is_valid_and_fills_the_rest():
     assert "mention \"the fox\"" in backend.requests[0][0][1]["content"]  # the batch prompt shows the constraint
 
 
-def test_section_items_keep_one_heading_for_split_sections():
-    sections = [{"title": "Tea", "main_point": "a", "words": 300}, {"title": "Tea (continued)", "main_point": "a", "words": 300},
-                {"title": "Coffee", "main_point": "b", "words": 400}]
-    none = spec.from_dict({"units": None, "constraints": []})
-    items = unit_planner.section_items(sections, none, 1000)
-    assert [it["heading"] for it in items] == ["Tea", "", "Coffee"]
-    assert sum(it["budget"] for it in items) + 2 == 1000
+def test_parts_of_a_text_without_units_take_their_planned_titles():
+    none = spec.from_dict({"units": None, "constraints": [{"kind": "global", "text": "x", "keywords": ["tea"]}]})
+    planning = unit_planner.section_plan_requirements(none, 3, "en")
+    assert planning.units.label(2) == "Part 2" and [c.kind for c in planning.constraints] == ["global"]
+    planned = {1: {"title": "Origins", "summary": "a", "from_model": True}, 2: {"title": "origins", "summary": "b"},
+               3: {"title": "", "summary": "c"}}
+    items = unit_planner.section_items(none, planning, 1000, planned)
+    assert [it["heading"] for it in items] == ["Origins", "Part 2", "Part 3"]  # repeated or empty titles: "Part k"
+    assert sum(it["budget"] for it in items) + 5 == 1000 and all(it["constraints"] == ["c1"] for it in items)
