@@ -15,6 +15,7 @@ from typing import Any
 
 from longform.agents import section_writer
 from longform.agents.section_writer import SectionSettings
+
 from longform.text import count_words, split_sentences, trim_incomplete_tail, truncate_words
 
 WORDS_PER_CALL = 500  # what one call can add at most, for the continuation bound of a long unit

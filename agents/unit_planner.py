@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from longform.agents import planner
+
 from longform.constraints.spec import Requirements, Units
 from longform.llm import ChatModel, Completion, GenParams
 from longform.prompting import load_schema, render_messages

@@ -33,6 +33,7 @@ NEIGHBOUR_WORDS = 40
 REVISE_CONTEXT_WORDS = 30
 REVISE_MIN_WORDS = 40
 REVISE_MAX_WORDS = 90
+DEFAULT_SETTINGS = SectionSettings()
 
 
 def outline_line(item: dict[str, Any]) -> str:
@@ -67,7 +68,7 @@ def base_messages(ctx: dict[str, Any], item: dict[str, Any], prev: dict[str, Any
 
 def write_messages(ctx: dict[str, Any], item: dict[str, Any], prev: dict[str, Any] | None, nxt: dict[str, Any] | None,
                    *, budget: int, draft: str, words_needed: int, lang: str,
-                   settings: SectionSettings = SectionSettings()) -> list[Message]:
+                   settings: SectionSettings = DEFAULT_SETTINGS) -> list[Message]:
     """A first draft, or a continuation (the draft's tail as the assistant's turn, then 'go on')."""
     messages = base_messages(ctx, item, prev, nxt, budget, lang)
     if draft.strip():
@@ -155,13 +156,13 @@ def apply_revision(text: str, paragraph: str, budget: int) -> str:
 
 
 async def call(model: ChatModel, messages: list[Message], *, words_needed: int, tokens_per_word: float,
-               seed: int | None, tag: str, settings: SectionSettings = SectionSettings()) -> Completion:
+               seed: int | None, tag: str, settings: SectionSettings = DEFAULT_SETTINGS) -> Completion:
     return await section_writer.write_call(model, messages, words_needed=words_needed, tokens_per_word=tokens_per_word,
                                            seed=seed, tag=tag, settings=settings)
 
 
 async def revise_call(model: ChatModel, messages: list[Message], *, words: int, tokens_per_word: float,
-                      seed: int | None, tag: str, settings: SectionSettings = SectionSettings()) -> Completion:
+                      seed: int | None, tag: str, settings: SectionSettings = DEFAULT_SETTINGS) -> Completion:
     params = GenParams(max_tokens=math.ceil(words * tokens_per_word * 1.5) + 16, temperature=settings.temperature,
                        top_p=settings.top_p, seed=seed, repeat_penalty=settings.repeat_penalty)
     return await model.complete(messages, params, tag=tag)

@@ -21,10 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from longform.pipelines import registry
+
 from longform import run_record as rr
 from longform.constraints import check_text, spec
 from longform.llm import LLMConfig, load_model
-from longform.pipelines import registry
 from longform.scores import length_score
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,12 +20,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from longform.llm import LLMConfig, load_model
 from longform.pipelines import cogwriter
+
+from longform.llm import LLMConfig, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.sim_server import SimServer  # noqa: E402
+from bench.sim_server import SimServer
 
 PROMPTS = ROOT / "bench" / "unit_prompts.jsonl"
 

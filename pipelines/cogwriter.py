@@ -38,10 +38,17 @@ from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
-from longform.agents import monitor, plan_reviewer, planner, reviewer, section_writer, unit_planner, unit_writer
+from longform.agents import (
+    monitor,
+    plan_reviewer,
+    planner,
+    reviewer,
+    section_writer,
+    unit_planner,
+    unit_writer,
+)
 from longform.agents import requirements as req_agent
 from longform.agents.section_writer import SectionSettings
-from longform.constraints.spec import Requirements, from_dict
 from longform.pipelines.graph_support import (
     ManuscriptResult,
     NullProgress,
@@ -51,6 +58,7 @@ from longform.pipelines.graph_support import (
     run_graph,
 )
 
+from longform.constraints.spec import Requirements, from_dict
 from longform.llm import ChatModel, Completion
 from longform.text import count_words, detect_language
 

@@ -2,8 +2,8 @@
 
 from longform.agents import monitor
 from longform.agents.section_writer import SectionSettings
-from longform.text import count_words
 
+from longform.text import count_words
 from tests.fakes import prose
 
 

@@ -1,6 +1,7 @@
 """Plan reviewer: a plan item that does not carry its constraint is flagged, then repaired by the program."""
 
 from longform.agents import plan_reviewer, unit_planner
+
 from longform.constraints import spec
 
 REQ = spec.from_dict({"units": {"name": "Week", "count": 4}, "constraints": [

@@ -5,11 +5,10 @@ import asyncio
 import json
 
 import pytest
-
 from longform.agents import requirements as ra
+
 from longform.constraints import literal
 from longform.errors import UserError
-
 from tests.fakes import ScriptedFakeBackend, fake_model
 
 INSTR = 'Write a 12-week diary. Week 2 mentions "the red umbrella". Every 4th week mentions "rain".'

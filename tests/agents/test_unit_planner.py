@@ -4,9 +4,9 @@ import asyncio
 import json
 
 from longform.agents import unit_planner
+
 from longform.constraints import spec
 from longform.text import count_words
-
 from tests.fakes import ScriptedFakeBackend, fake_model
 
 REQ = spec.from_dict({"units": {"name": "Week", "count": 10}, "constraints": [
@@ -34,7 +34,7 @@ def test_batches_cover_every_unit_once():
 def test_plan_batch_takes_what_is_valid_and_fills_the_rest():
     reply = json.dumps({"items": [{"title": "Arrival", "summary": "We came. We came. We came. We saw the fox."}]})
     backend = ScriptedFakeBackend([reply])
-    items, c = asyncio.run(unit_planner.plan_batch(fake_model(backend), "Write a diary.", "", REQ, [3, 4], lang="en",
+    items, _ = asyncio.run(unit_planner.plan_batch(fake_model(backend), "Write a diary.", "", REQ, [3, 4], lang="en",
                                                    seed=0, tag="plan-1"))
     assert items[0] == {"title": "Arrival", "summary": "We came. We saw the fox.", "from_model": True}
     assert items[1]["from_model"] is False and items[1]["title"] == ""

@@ -1,8 +1,8 @@
 """Unit writer: what a unit's prompt shows (plan, neighbours, constraints) and how a revision is applied."""
 
 from longform.agents import unit_writer
-from longform.text import count_words
 
+from longform.text import count_words
 from tests.fakes import prose
 
 CTX = {"instruction": "Write a 3-week diary.", "overview": "A gardener's spring.", "n_units": 3, "target_words": 300,

@@ -7,7 +7,6 @@ import json
 import re
 
 import pyarrow.parquet as pq
-
 from longform.pipelines import dataset_builder as db
 
 from bench.sim_server import instance
@@ -41,7 +40,7 @@ def test_dataset_job_runs_cogwriter_through_the_registry(tmp_path):
     diary = row("Write a 4-week diary")
     cands = json.loads(diary["candidates"])
     cog = next(c for c in cands if c["method"] == "cogwriter")
-    assert re.findall(r"^## (.+)$", cog["text"], re.M) == ["Week 1", "Week 2", "Week 3", "Week 4"]
+    assert re.findall(r"^## (.+)$", cog["text"], re.MULTILINE) == ["Week 1", "Week 2", "Week 3", "Week 4"]
     harbour = json.loads(row("Describe a harbour")["candidates"])
     assert {c["method"] for c in harbour} == {"cogwriter", "direct"}
     bad = row("A 4-week diary")

@@ -6,12 +6,10 @@ import json
 import re
 
 import pytest
-
-from longform.errors import UserError
 from longform.pipelines import cogwriter
 from longform.pipelines.cogwriter import CogWriterSettings
-from longform.text import count_words
 
+from longform.errors import UserError
 from tests.fakes import ScriptedFakeBackend, fake_model, prose, prose_zh
 
 DIARY = 'Write a 6-week diary of a gardener. Week 2 must mention "the red umbrella". Every 3rd week mentions "heavy rain".'
@@ -31,7 +29,7 @@ def fake(words=100, revise_obeys=True, check=True, write=None):
                 n = s["properties"]["items"]["maxItems"]
                 return json.dumps({"items": [{"title": f"Part {k}", "summary": "A quiet week."} for k in range(n)]})
             if t == "unit_check":
-                ids = re.findall(r"^(c\d+):", messages[-1]["content"], re.M)
+                ids = re.findall(r"^(c\d+):", messages[-1]["content"], re.MULTILINE)
                 return json.dumps({"verdicts": [{"id": i, "satisfied": check} for i in ids]})
             if t == "plan":
                 n = s["properties"]["sections"]["maxItems"]
@@ -58,7 +56,7 @@ def tags(tmp_path):
 
 def test_units_in_order_within_budget_and_constraints_met_after_revision(tmp_path):
     r = run(ScriptedFakeBackend(default=fake(words=70)), 600, tmp_path=tmp_path)
-    heads = re.findall(r"^## (.+)$", r.text, re.M)
+    heads = re.findall(r"^## (.+)$", r.text, re.MULTILINE)
     assert heads == [f"Week {k}" for k in range(1, 7)]
     assert sum(s["budget"] for s in r.sections) + 12 == 600
     assert all(abs(s["words"] - s["budget"]) <= 0.1 * s["budget"] for s in r.sections)
@@ -115,7 +113,7 @@ def test_given_requirements_skip_extraction_and_are_checked(tmp_path):
         {"kind": "single", "unit": 3, "text": "the roof garden", "keywords": ["roof garden"]}]}
     r = run(ScriptedFakeBackend(default=fake()), 300, instruction="Describe a building.", tmp_path=tmp_path,
             settings=CogWriterSettings(requirements=given))
-    assert re.findall(r"^## (.+)$", r.text, re.M) == ["Floor 1", "Floor 2", "Floor 3"]
+    assert re.findall(r"^## (.+)$", r.text, re.MULTILINE) == ["Floor 1", "Floor 2", "Floor 3"]
     assert "requirements" not in tags(tmp_path) and r.report["constraints"][0]["satisfied"]
     backend = ScriptedFakeBackend([])
     bad = {"units": {"name": "Floor", "count": 3}, "constraints": [{"kind": "single", "unit": 9, "text": "x"}]}
@@ -142,7 +140,7 @@ def test_a_model_that_writes_nothing_still_ends(tmp_path):
     s = cogwriter.CogWriterSettings().section
     per_unit = 1 + max(s.max_continuations, 1) + s.max_regenerations
     assert len(backend.requests) <= 3 + 3 + 6 * per_unit + 2 * (6 + 6 * per_unit)  # plan, units, bounded revisions
-    assert re.findall(r"^## (.+)$", r.text, re.M) == [f"Week {k}" for k in range(1, 7)]
+    assert re.findall(r"^## (.+)$", r.text, re.MULTILINE) == [f"Week {k}" for k in range(1, 7)]
 
 
 def test_a_short_first_pass_is_balanced_once(tmp_path):
@@ -161,7 +159,7 @@ def test_chinese_units():
     instr = "写一份4周的日记。第2周要提到“红伞”。"
     reply = fake(write=lambda m, p: prose_zh(150))
     r = run(ScriptedFakeBackend(default=reply), 400, instruction=instr)
-    assert r.lang == "zh" and re.findall(r"^## (.+)$", r.text, re.M) == ["第1周", "第2周", "第3周", "第4周"]
+    assert r.lang == "zh" and re.findall(r"^## (.+)$", r.text, re.MULTILINE) == ["第1周", "第2周", "第3周", "第4周"]
     assert abs(r.words - 400) <= 40
 
 
@@ -217,7 +215,7 @@ def test_resume_after_a_crash_in_the_parallel_phase_skips_finished_units(tmp_pat
     assert r.resumed and "requirements" not in after and not any(t.startswith("plan") for t in after)
     written_again = {int(m.group(1)) for t in after if (m := re.fullmatch(r"unit-(\d+)(?::(?:cont|regen)\d+)?", t))}
     assert written_again == {4}
-    assert re.findall(r"^## (.+)$", r.text, re.M) == [f"Week {k}" for k in range(1, 7)]
+    assert re.findall(r"^## (.+)$", r.text, re.MULTILINE) == [f"Week {k}" for k in range(1, 7)]
     b3 = ScriptedFakeBackend([])
     again = asyncio.run(cogwriter.run(fake_model(b3), DIARY, 600, checkpoint_path=tmp_path / "ck.sqlite", thread_id="k",
                                       resume=True))
