@@ -68,9 +68,11 @@ def fit_length(text: str, budget: int, tolerance: float = 0.10) -> tuple[str, bo
     inside = [(abs(w - budget), -w, p) for p, w in ends if budget * (1 - tolerance) <= w <= budget * (1 + tolerance)]
     if inside:
         return text[: min(inside)[2]].rstrip(), True
-    below = [(w, p) for p, w in ends if w < budget * (1 - tolerance)]
-    if below and below[-1][0] >= budget * 0.5:
-        return text[: below[-1][1]].rstrip(), True
+    # No sentence ends inside the tolerance (long sentences, small budgets): the end that costs the
+    # least by the length score's own asymmetry (short is penalised 1/2, long 1/3), up to 2x.
+    costs = [((budget / w - 1) / 2 if w < budget else (w / budget - 1) / 3, p) for p, w in ends if 0 < w <= 2 * budget]
+    if costs:
+        return text[: min(costs)[1]].rstrip(), True
     return trim_incomplete_tail(truncate_words(text, budget)).strip(), True
 
 
@@ -95,16 +97,18 @@ def balance(units: dict[str, dict[str, Any]], items: list[dict[str, Any]], targe
     missing = target_words - total
     if missing <= BALANCE_AT * target_words:
         return {}
-    able = {k: u for k, u in units.items() if u["events"] and u["events"][-1] not in ("stalled", "loop_cut")}
-    room = sum(u["budget"] for u in able.values())
+    able = [(k, u) for k, u in units.items() if u["events"] and u["events"][-1] not in ("stalled", "loop_cut")]
     out = {}
-    for k, u in able.items():
-        extra = min(round(missing * u["budget"] / max(1, room)), round(BALANCE_MAX_SHARE * u["budget"]))
+    # The shortest units first, each at least a call's worth of words (or many small units would each
+    # get too few words to be worth a call), at most +50%.
+    for k, u in sorted(able, key=lambda ku: (ku[1]["words"] / max(1, ku[1]["budget"]), int(ku[0]))):
+        extra = min(missing, max(settings.min_progress_words, round(BALANCE_MAX_SHARE * u["budget"])))
         if extra < settings.min_progress_words:
-            continue
+            break
         out[k] = {**u, "status": "write", "draft": u["text"], "budget": u["words"] + extra,
                   "planned_budget": u.get("planned_budget", u["budget"]), "continuations": 0, "regenerations": 0,
                   "events": list(u["events"]) + ["balance"]}
+        missing -= extra
     return out
 
 

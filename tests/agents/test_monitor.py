@@ -41,3 +41,22 @@ def test_long_units_get_more_continuations():
     s = SectionSettings()
     assert monitor.continuation_limit(100, s) == s.max_continuations
     assert monitor.continuation_limit(3000, s) == 7
+
+
+def test_without_a_sentence_end_near_the_budget_the_cheaper_side_wins():
+    long_sentences = " ".join(["This is a very long sentence that goes on " + " ".join(f"w{i}" for i in range(40)) + "."] * 3)
+    # sentence ends at 49 and 98 words: for 60, 49 is cheaper (0.11 < 0.21); for 70, 98 is (0.13 < 0.21)
+    assert count_words(monitor.fit_length(long_sentences, 60)[0]) == 49
+    assert count_words(monitor.fit_length(long_sentences, 70)[0]) == 98
+
+
+def test_balance_gives_the_missing_words_to_the_shortest_units_in_call_sized_shares():
+    s = SectionSettings()
+    units = {str(k): {**monitor.new_unit(k, 48, 1.35), "status": "written", "words": w, "text": prose(w), "events": [e]}
+             for k, w, e in [(1, 48, "enough"), (2, 23, "enough"), (3, 20, "stalled"), (4, 36, "enough"), (5, 47, "enough")]}
+    items = [{"heading": f"Week {k}"} for k in range(1, 6)]
+    out = monitor.balance(units, items, 300, s)
+    # 300 - 174 words - 10 of headings = 116 missing: +24 each to the shortest first; the stalled unit is left out
+    assert list(out) == ["2", "4", "5", "1"]
+    assert out["2"]["budget"] == 23 + 24 and out["2"]["status"] == "write" and out["2"]["planned_budget"] == 48
+    assert monitor.balance(units, items, 190, s) == {}  # within 5% of the target: nothing to do
