@@ -201,13 +201,11 @@ def _build(cls: type, data: Any, where: str, prefix: str) -> Any:
 def check_spec(spec: str, key: str, where: str) -> None:
     """A model spec that names a local checkpoint or GGUF file must point at one that exists."""
     kind, _, name = spec.partition(":")
-    if kind in ("transformers", "vllm") and name.startswith(("/", ".", "~")):
+    if kind == "transformers" or (kind == "vllm" and name.startswith(("/", ".", "~"))):
         p = Path(name).expanduser()
         if not (p / "config.json").is_file() and not (p / "adapter_config.json").is_file():
             raise UserError(f"{where}: `{key}` points at a missing checkpoint ({spec}: no config.json there); "
                             "give a folder written by `longform train`, or `embedded`")
-    elif kind == "transformers":
-        raise UserError(f"{where}: `{key}` must name a local checkpoint folder (transformers:/path or ./path), got {spec}")
     elif kind == "embedded" and name and not Path(name).expanduser().is_file():
         raise UserError(f"{where}: `{key}` points at a missing GGUF file ({name}); give an existing .gguf or `embedded`")
 
