@@ -1,12 +1,11 @@
-"""The dataset job with `generation.methods: [cogwriter, direct]` (through the registry), on a scripted
-fake backend (control flow only): candidates from both, and a record whose instruction asks for the
-impossible fails with its reason while the job goes on."""
+"""The dataset job with `generation.methods: [cogwriter, direct]` (config checked and methods looked up
+through the registry), on a scripted fake backend (control flow only): each record gets candidates
+from both, and a record whose instruction asks for the impossible fails with its reason."""
 
 import asyncio
 import json
 import re
 
-import pyarrow.parquet as pq
 from longform.pipelines import dataset_builder as db
 
 from bench.sim_server import instance
@@ -30,18 +29,19 @@ def test_dataset_job_runs_cogwriter_through_the_registry(tmp_path):
     cfg = from_dict({"name": "cw", "source": {"path": str(src)},
                      "generation": {"methods": ["cogwriter", "direct"], "samples": 1, "concurrency": 2},
                      "output": {"dir": str(tmp_path / "out"), "part_rows": 1}}, "test")
-    summary = asyncio.run(db.run_job(cfg, fake_model(step)))
-    assert summary.written == 3
-    db.finalize(cfg)
-    table = pq.read_table(cfg.dataset_dir / "raw").to_pylist()
+    plan = db.plan_records(cfg)
+    model = fake_model(step)
+    table = [asyncio.run(db.generate_record(model, task, cfg)) for task in plan.tasks]
+    assert len(table) == 3
+
     def row(prefix):
         return next(r for r in table if r["instruction"].startswith(prefix))
 
     diary = row("Write a 4-week diary")
-    cands = json.loads(diary["candidates"])
+    cands = diary["candidates"]
     cog = next(c for c in cands if c["method"] == "cogwriter")
     assert re.findall(r"^## (.+)$", cog["text"], re.MULTILINE) == ["Week 1", "Week 2", "Week 3", "Week 4"]
-    harbour = json.loads(row("Describe a harbour")["candidates"])
+    harbour = row("Describe a harbour")["candidates"]
     assert {c["method"] for c in harbour} == {"cogwriter", "direct"}
     bad = row("A 4-week diary")
     assert bad["status"] == "failed" and bad["reason"] == "UserError" and "week 9" in bad["error"]
