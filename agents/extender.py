@@ -48,9 +48,10 @@ class ExtenderSettings:
     min_gain_words: int = 100  # ... and at least this many more words
     keep_fraction: float = 2 / 3  # share of the first half's expansion kept (the original's 2/3)
     max_round_calls: int = 16  # continuation calls in one round at most (a round rewrites the whole text) ...
-    round_words_per_call: int = 150  # ... or one per this many words of the round's goal, if more
+    round_words_per_call: int = 50  # ... or one per this many words of the round's goal, if more (a 135M
+    # model adds ~50-150 new words a call once copied sentences are dropped)
     min_progress_words: int = 15  # a continuation adding fewer words is a stall
-    max_stalls: int = 2  # stalls tried again with a new seed before the round ends
+    max_stalls: int = 3  # stalls in a row tried again with a new seed before the round ends
     target_tolerance: float = 0.10  # the target counts as reached at (1 - tol) x target
     over_tolerance: float = 0.20  # a text over (1 + tol) x target is cut to the target
     max_call_tokens: int = 1024  # per call; a 135M model drifts past ~400 words

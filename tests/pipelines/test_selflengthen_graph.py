@@ -62,7 +62,7 @@ def test_expand_sees_the_first_half_and_continue_sees_the_whole_text(tmp_path):
 def test_a_round_that_does_not_grow_is_rejected_and_rounds_are_bounded(tmp_path):
     first = prose(400)
     backend = ScriptedFakeBackend([first], default=lambda m, p: prose(30))  # every round ends shorter
-    s = SelfLengthenSettings(extender=ExtenderSettings(max_rounds=3, max_round_calls=2))
+    s = SelfLengthenSettings(extender=ExtenderSettings(max_rounds=3, max_round_calls=2, round_words_per_call=10_000))
     r = run(backend, 2000, tmp_path, settings=s)
     assert r.text == first.strip() and r.words == 400  # honest: nothing longer was kept
     assert [rd["kept"] for rd in r.sections[1:]] == [False, False, False]
