@@ -81,7 +81,8 @@ class ExtendSection:
     max_target_words: int = _f(20000, "Extension target at most.")
     max_rounds: int = _f(3, "Extension rounds per response (the original: 3).")
     growth: float = _f(2.0, "A round aims at growth x the current length.")
-    max_round_calls: int = _f(8, "Continuation calls per round at most.")
+    max_round_calls: int = _f(8, "Continuation calls per round at most ...")
+    round_words_per_call: int = _f(50, "... or one per this many words of the round's goal, if that is more.")
     max_call_tokens: int = _f(1024, "Tokens per extender call at most.")
     temperature: float = _f(0.7, "Sampling temperature.")
     repeat_penalty: float | None = _f(1.1, "Repeat penalty (null: none).")
@@ -222,6 +223,7 @@ def validate(cfg: SelfLengthenConfig, where: str) -> SelfLengthenConfig:
                            ("generate.target_words", g.target_words, 1), ("generate.max_tokens", g.max_tokens, 16),
                            ("generate.gen_tries", g.gen_tries, 1), ("generate.concurrency", g.concurrency, 1),
                            ("extend.max_rounds", e.max_rounds, 1), ("extend.max_round_calls", e.max_round_calls, 1),
+                           ("extend.round_words_per_call", e.round_words_per_call, 1),
                            ("extend.max_call_tokens", e.max_call_tokens, 16), ("extend.concurrency", e.concurrency, 1),
                            ("extend.max_target_words", e.max_target_words, 1)):
         if value < lo:

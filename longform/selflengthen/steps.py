@@ -148,7 +148,8 @@ def _generator_settings(cfg: SelfLengthenConfig) -> selflengthen.SelfLengthenSet
 def _extender_settings(cfg: SelfLengthenConfig) -> selflengthen.SelfLengthenSettings:
     e = cfg.extend
     return selflengthen.SelfLengthenSettings(extender=ext.ExtenderSettings(
-        max_rounds=e.max_rounds, growth=e.growth, max_round_calls=e.max_round_calls, max_call_tokens=e.max_call_tokens,
+        max_rounds=e.max_rounds, growth=e.growth, max_round_calls=e.max_round_calls,
+        round_words_per_call=e.round_words_per_call, max_call_tokens=e.max_call_tokens,
         temperature=e.temperature, repeat_penalty=e.repeat_penalty))
 
 
