@@ -22,10 +22,10 @@ def test_writer_bad_flags_exit_2(tmp_path, capsys):
 
 @pytest.mark.model
 def test_rounds_on_the_embedded_model(tmp_path):
-    target = 220
+    target = 150
     s = SelfLengthenSettings(
-        gen_tries=2, generator=GeneratorSettings(max_tokens=90),
-        extender=ExtenderSettings(max_rounds=2, max_round_calls=2, round_words_per_call=10_000, max_call_tokens=200))
+        gen_tries=2, generator=GeneratorSettings(max_tokens=60),
+        extender=ExtenderSettings(max_rounds=1, max_round_calls=1, round_words_per_call=10_000, max_call_tokens=120))
     model = load_model(n_threads=1, no_cache=True, n_ctx=2048, call_log_path=str(tmp_path / "calls.jsonl"))
     try:
         r = asyncio.run(selflengthen.run(model, "Write a short guide to brewing green tea at home.", target, seed=3,

@@ -23,9 +23,9 @@ name: real
 out_dir: {tmp_path}/out
 iterations: 1
 models: {{generator: embedded, extender: embedded, n_ctx: 2048, threads: 1, no_cache: true}}
-self_instruct: {{seeds: {seeds}, count: 1, max_tries: 1, include_seeds: true, max_tokens: 48}}
-generate: {{samples: 1, target_words: 100, max_tokens: 72, gen_tries: 1}}
-extend: {{factor: 2.0, max_rounds: 1, max_round_calls: 1, round_words_per_call: 10000, max_call_tokens: 120}}
+self_instruct: {{seeds: {seeds}, count: 1, max_tries: 1, include_seeds: true, max_tokens: 40}}
+generate: {{samples: 1, target_words: 100, max_tokens: 48, gen_tries: 1}}
+extend: {{factor: 2.0, max_rounds: 1, max_round_calls: 1, round_words_per_call: 10000, max_call_tokens: 64}}
 train: {{skip: true}}
 """)
     logs: list[str] = []
