@@ -52,7 +52,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--method", choices=registry.names(), default=None,
                    help=f"writing method: {', '.join(registry.names())} (direct: one call, the baseline; "
                    f"agentwrite: plan, then write section by section; cogwriter: requirements, unit plan with review, "
-                   f"units in parallel, constraint review); default {registry.DEFAULT_METHOD}")
+                   f"units in parallel, constraint review; selflengthen: a first response, then extension rounds); "
+                   f"default {registry.DEFAULT_METHOD}")
     add_model_args(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must be empty, or use --resume/--force)")
     g = p.add_mutually_exclusive_group()
@@ -61,6 +62,8 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="base seed for every call (default 0)")
     p.add_argument("--section-words", type=int, default=None,
                    help="agentwrite: about how many words one section should have (default 400)")
+    p.add_argument("--max-rounds", type=int, default=None, metavar="N",
+                   help="selflengthen: extension rounds at most (default 8)")
     p.add_argument("--requirements", metavar="FILE", default=None,
                    help="cogwriter: the units and constraints as JSON ({\"units\": {\"name\": \"Week\", \"count\": 20}, "
                    "\"constraints\": [...]}, see longform/constraints/spec.py); default: read from the instruction")
@@ -283,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     created_out = not out.exists()
     if args.section_words is not None and not 50 <= args.section_words <= 5000:
         raise UserError(f"--section-words must be between 50 and 5000, got {args.section_words}")
+    if args.max_rounds is not None and not 0 <= args.max_rounds <= 100:
+        raise UserError(f"--max-rounds must be between 0 and 100, got {args.max_rounds}")
     prompt = read_prompt(args)
     if args.resume:
         record = rr.read_run(out) if out.is_dir() else None
@@ -328,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             args, instruction, words, method, 0 if args.seed is None else args.seed,
             args.section_words or 400,
         )
-        record["settings"].update(requirements=requirements, concurrency=args.concurrency)
+        record["settings"].update(requirements=requirements, concurrency=args.concurrency, max_rounds=args.max_rounds)
         resume = False
     state: dict[str, Any] = {"hard_exit": console_entry}
     try:

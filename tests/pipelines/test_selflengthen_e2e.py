@@ -44,3 +44,20 @@ def test_rounds_on_the_embedded_model(tmp_path):
     else:
         assert r.text == r.plan_meta["first_response"] and count_words(r.text) == first
     assert len(rounds) == e.max_rounds or r.words >= target * (1 - e.target_tolerance)
+
+
+def test_writer_max_rounds_bad_value_exits_2_before_writing(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["Write about tea.", "--words", "300", "--method", "selflengthen", "--max-rounds", "-1",
+                 "--out", str(out)]) == 2
+    err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
+    assert len(err) == 1 and "--max-rounds" in err[0] and not out.exists()
+
+
+def test_writer_max_rounds_reaches_the_settings():
+    from longform.pipelines import registry
+    from longform.writer_cli import build_parser, method_options
+
+    assert build_parser().parse_args(["x", "--out", "o", "--max-rounds", "3"]).max_rounds == 3
+    s = registry.settings_for("selflengthen", method_options({"settings": {"max_rounds": 0}}))
+    assert s.extender.max_rounds == 0
