@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import signal
 import sys
 import threading
-from typing import Callable, NoReturn
+from typing import Any, Callable, NoReturn
 
 from longform.errors import LongformError
 
@@ -22,8 +21,15 @@ class ArgumentParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _sigterm_to_sigint(signum: int, frame: object) -> None:
-    os.kill(os.getpid(), signal.SIGINT)
+def _sigterm_as_sigint(signum: int, frame: Any) -> None:
+    """Run what SIGINT would run now (asyncio's handler cancels the main task; Python's raises
+    KeyboardInterrupt). A background job of a non-interactive shell starts with SIGINT ignored:
+    then raise KeyboardInterrupt ourselves, so SIGTERM still saves the work."""
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+        return
+    raise KeyboardInterrupt
 
 
 def sigterm_like_ctrl_c() -> None:
@@ -31,7 +37,7 @@ def sigterm_like_ctrl_c() -> None:
     path: finished work is saved, the run is left resumable and the command says so. Its default
     action would end the process at once and lose what is buffered."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _sigterm_to_sigint)
+        signal.signal(signal.SIGTERM, _sigterm_as_sigint)
 
 
 def guarded(main: Callable[..., int | None]) -> Callable[..., int]:

@@ -203,8 +203,10 @@ def test_sigterm_keeps_buffered_records_and_says_how_to_resume(jobs):
     """SIGTERM (preemption) takes the Ctrl-C path: records finished but still buffered are written."""
     cfg = write_job(jobs, "termed", cache=jobs / "termed-cache.sqlite", samples=1, part_rows=100)
     ds = jobs / "out" / "termed"
+    # Started as a shell starts a background job: SIGINT ignored. SIGTERM must still save the work.
     proc = subprocess.Popen(cli("build", "--config", str(cfg), "--no-progress"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, cwd=os.getcwd())
+                            stderr=subprocess.PIPE, text=True, cwd=os.getcwd(),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     lines = []
     for line in proc.stderr:  # --no-progress prints one line per finished record: "[1/3] <id> kept"
         lines.append(line)
