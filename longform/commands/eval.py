@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import os
 import shlex
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -122,9 +121,6 @@ def run_eval(args: argparse.Namespace) -> int:
 
     st = runner.open_eval(cfg)
     console_entry = getattr(args, "console_entry", False)
-    previous = signal.getsignal(signal.SIGTERM)
-    if console_entry:
-        signal.signal(signal.SIGTERM, _sigterm)
     status = "failed"
     try:
         with EvalDisplay(plain=args.no_progress) as display:
@@ -133,8 +129,6 @@ def run_eval(args: argparse.Namespace) -> int:
     except (KeyboardInterrupt, asyncio.CancelledError):
         status = "interrupted"
     finally:
-        if console_entry:
-            signal.signal(signal.SIGTERM, previous)
         runner.finish_session(st, status)
         rows = _report(st)
     if status == "interrupted":

@@ -13,7 +13,6 @@ than `max_length` tokens are refused (or dropped with `overlong: drop`), never c
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
 from longform.errors import UserError
@@ -30,10 +29,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override one config key (repeatable), e.g. --set max_steps=20")
     p.set_defaults(run=run)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,8 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from longform.train.config import parse_set
     from longform.train.runner import run_training
 
-    # SIGTERM (preemption) interrupts like Ctrl-C even where SIGINT is ignored (a background job of a script)
-    signal.signal(signal.SIGTERM, _interrupt)
+    # SIGTERM (preemption) interrupts like Ctrl-C: cli_support.guarded routes it for every command
     try:
         out = run_training(args.trainer, args.config, parse_set(args.sets))
     except KeyboardInterrupt:

@@ -78,7 +78,9 @@ def test_sigterm_saves_the_current_step_and_says_how_to_resume(tmp_path):
     cfg = tmp_path / "sft.yaml"
     cfg.write_text(yaml.safe_dump(smoke_config(ds, out, max_steps=200, save_steps=100)))
     cmd = [sys.executable, "-m", "longform.cli", "train", "sft", "--config", str(cfg)]
-    proc = subprocess.Popen(cmd, env=env_with_offline(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Started as a shell starts a background job (SIGINT ignored): SIGTERM must still save the step.
+    proc = subprocess.Popen(cmd, env=env_with_offline(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     seen = []
     for line in proc.stderr:
         seen.append(line)
