@@ -8,8 +8,11 @@ A round, as in QwenLM/Self-Lengthen (`step2_ext_responses.extend_response`):
    three paragraphs): its last part tends to wrap up, which would end the text early;
 4. continue from the kept part with the whole current text as the outline. The original completes
    the assistant turn directly; through a chat API we send the kept text as the assistant's turn
-   and ask it to go on (`selflengthen_continue`). A continuation that stops short of the round's
-   length goal is continued again (bounded by `max_round_calls`).
+   and ask it to go on (`selflengthen_continue`). A round short of its length goal is continued
+   again, bounded by `round_call_limit` (max_round_calls, or one call per round_words_per_call
+   words of the goal) and by `max_stalls` calls in a row that add next to nothing.
+Before a chunk joins the round's text, lines that talk about the task and sentences that copy a
+long n-gram already written are dropped (`response_check`): a weak model copies from its outline.
 The round's text is kept only if it grew and passes the check (`response_check.check_response`).
 
 Length is steered by the program: each round aims at `round_goal` words, max_tokens follows the
