@@ -14,13 +14,13 @@ sampling and cleaning so AgentWrite and CogWriter write the same way.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 from longform.agents import section_writer
 from longform.agents.monitor import fit_length
 from longform.agents.section_writer import SectionSettings
 
+from longform.constraints.check import norm_tokens, word_grams
 from longform.llm import ChatModel, Completion, GenParams, Message
 from longform.prompting import render, render_messages
 from longform.text import count_words, split_paragraphs, split_sentences, tail_words, truncate_words
@@ -78,40 +78,50 @@ def write_messages(ctx: dict[str, Any], item: dict[str, Any], prev: dict[str, An
     return messages
 
 
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 ECHO_SHARE = 0.5  # a sentence whose word 4-grams are mostly in the prompt is an echo, not writing
 
 
-def _grams(text: str, n: int = 4) -> list[tuple[str, ...]]:
-    toks = ["#" if t.isdigit() else t for t in (m.group().lower() for m in _TOKEN.finditer(text))]
-    if toks and all(len(t) == 1 for t in toks):  # CJK: characters are the tokens
-        n = 6
-    return [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
 
-
-def strip_echo(text: str, messages: list[Message], allowed: list[str] = (), forbidden: list[str] = ()) -> str:
-    """The text without sentences that repeat the prompt: its instructions and scaffolding, the
-    unit's own earlier text, and always the `forbidden` texts (the user's instruction and the
-    requirements: a copied requirement would pass a keyword check without being written). What is
-    in `allowed` (the plan a unit is meant to follow) may be reused. Numbers are compared as one
-    token, so "Week 3" copied as "Week 4" is still an echo."""
-    plan = set()
+def strip_echo(text: str, messages: list[Message], allowed: list[str] = (), forbidden: list[str] = (),
+               data: list[str] = ()) -> str:
+    """The text without sentences that repeat the prompt: mostly (its instructions, the unit's own
+    earlier text, and always the `forbidden` texts: the user's instruction and the requirements, as
+    a copied requirement would pass a keyword check without being written), or in any part of the
+    prompt's own wording ("Requirement for this part", "the exact words"). What is in `allowed` (the
+    plan a unit is meant to follow) may be reused; `data` (text shown in the prompt as material, such
+    as the unit so far) is not prompt wording. Numbers are compared as one token, so "Week 3" copied
+    as "Week 4" is still an echo."""
+    plan, given = set(), set()
     for a in allowed:
-        plan.update(_grams(a))
-    echo = set()
-    for m in messages:
-        echo.update(_grams(m["content"]))
-    echo -= plan
+        plan.update(word_grams(a))
     for f in forbidden:
-        echo.update(_grams(f))
+        given.update(word_grams(f))
+    for d in data:
+        given.update(word_grams(d))
+    echo, scaffold = set(), set()
+    for m in messages:
+        grams = word_grams(m["content"])
+        echo.update(grams)
+        if m["role"] != "assistant":
+            scaffold.update(grams)
+    echo -= plan
+    scaffold -= plan | given
+    prompt_words = " " + " ".join(norm_tokens(m["content"]) for m in messages if m["role"] != "assistant") + " " + \
+        " ".join(norm_tokens(f) for f in forbidden) + " "
+    plan_words = " " + " | ".join(norm_tokens(a) for a in allowed) + " "
+    for f in forbidden:
+        echo.update(word_grams(f))
     kept_paragraphs = []
     for para in split_paragraphs(text):
         kept = []
         for line in para.split("\n"):
             for sentence in [x for x in split_sentences(line) if x.strip()] or [line]:
-                grams = _grams(sentence)
-                if grams and sum(g in echo for g in grams) / len(grams) >= ECHO_SHARE:
+                grams = word_grams(sentence)
+                if grams and (sum(g in echo for g in grams) / len(grams) >= ECHO_SHARE or any(g in scaffold for g in grams)):
                     continue
+                short = f" {norm_tokens(sentence)} "
+                if not grams and short.strip() and short in prompt_words and short not in plan_words:
+                    continue  # a short fragment of the prompt ("The storm.") is not writing either
                 kept.append(sentence.strip())
         if kept:
             kept_paragraphs.append(" ".join(kept))

@@ -52,7 +52,7 @@ async def run_one(model: Any, row: dict[str, Any], method: str, out: Path, seed:
                                        checkpoint_path=d / rr.CHECKPOINT, thread_id=f"{method}-{row['id']}-{seed}",
                                        resume=True, lang=row.get("lang"), **({"settings": settings} if settings else {}))
     req = spec.validate(spec.from_dict(row["requirements"]), row["target_words"])
-    check = check_text(r.text, req)
+    check = check_text(r.text, req, instruction=row["prompt"])
     result = {"id": row["id"], "method": method, "units": check.units, "words": r.words,
               "s_l": round(length_score(row["target_words"], r.words), 1), "target_words": row["target_words"],
               "found": check.found, "in_order": check.in_order, "exact_order": check.exact_order,

@@ -377,7 +377,7 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
                                               tag=f"revise-{n}:r{p['round']}", settings=ss)
         paragraph = unit_writer.strip_echo(section_writer.clean_chunk(c.text, item["label"]), messages,
                                            allowed=unit_writer.plan_texts(ctx, item, p["prev"], p["next"]),
-                                           forbidden=[ctx["instruction"], *texts])
+                                           forbidden=[ctx["instruction"], *texts], data=[unit["text"]])
         text = unit_writer.apply_revision(unit["text"], paragraph, unit["budget"])
         revised_for = dict(unit.get("revised_for", {}))
         for x in failing:

@@ -3,8 +3,8 @@ headings ("## Week 7", "**Week 7**", "第7周"), whether all units are there in 
 each literal constraint holds (its keywords appear in every unit it covers).
 
 A unit's text runs from its heading to the next unit heading. A heading is a line that names the
-unit and its number and is a Markdown heading, bold, or short (a body sentence that starts with
-"Week 7 was cold..." is not a heading).
+unit and its number and is a Markdown heading, bold, or short and not a sentence (a body line
+"Week 7 was cold." is not a heading).
 """
 
 from __future__ import annotations
@@ -15,10 +15,40 @@ from typing import Any
 
 from longform.constraints.literal import to_int
 from longform.constraints.spec import Constraint, Requirements, Units
-from longform.text import count_words
+from longform.text import count_words, split_sentences
 
 _NUM = r"\d+|[A-Za-z]+|[零〇一二两三四五六七八九十百]+"
 HEADING_MAX_WORDS = 12
+COPY_SHARE = 0.5  # a sentence whose word 4-grams are mostly the instruction's is a copy of it
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def norm_tokens(text: str) -> str:
+    """Lower-case word tokens joined by spaces (punctuation dropped)."""
+    return " ".join(m.group().lower() for m in _TOKEN.finditer(text))
+
+
+def word_grams(text: str, n: int = 4) -> list[tuple[str, ...]]:
+    """Word n-grams with every number as "#" (CJK text: character 6-grams)."""
+    toks = ["#" if t.isdigit() else t for t in (m.group().lower() for m in _TOKEN.finditer(text))]
+    if toks and all(len(t) == 1 for t in toks):
+        n = 6
+    return [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
+
+
+def without_copies(text: str, source: str) -> str:
+    """`text` without the sentences that copy `source` (most of their word 4-grams are in it): a
+    requirement copied out of the instruction is not a requirement met."""
+    src = set(word_grams(source))
+    keep = []
+    for sentence in split_sentences(text):
+        grams = word_grams(sentence)
+        if grams and sum(g in src for g in grams) / len(grams) >= COPY_SHARE:
+            continue
+        if not grams and norm_tokens(sentence) and f" {norm_tokens(sentence)} " in f" {norm_tokens(source)} ":
+            continue
+        keep.append(sentence)
+    return " ".join(keep)
 
 
 def _normalize(text: str) -> str:
@@ -49,8 +79,8 @@ def find_headings(text: str, units: Units) -> list[tuple[int, int, int]]:
             continue
         line = m.group(0)
         marked = line.lstrip(" \t>").startswith(("#", "**", "__"))
-        if not marked and count_words(line) > HEADING_MAX_WORDS:
-            continue
+        if not marked and (count_words(line) > HEADING_MAX_WORDS or line.rstrip().endswith((".", "!", "?", "。", "！", "？"))):
+            continue  # an unmarked line is a heading only if short and not a sentence
         out.append((n, m.start(), m.end()))
     return out
 
@@ -141,13 +171,17 @@ class TextCheck:
                 "share": self.share, "constraints": [r.to_dict() for r in self.constraints]}
 
 
-def check_text(text: str, req: Requirements) -> TextCheck:
-    """Rule check of a whole manuscript (any method's) against `req` (which must have units)."""
+def check_text(text: str, req: Requirements, instruction: str | None = None) -> TextCheck:
+    """Rule check of a whole manuscript (any method's) against `req` (which must have units). With
+    `instruction`, sentences that copy it do not count towards a keyword."""
     if req.units is None:
         raise ValueError("check_text needs requirements with units")
     n = req.units.count
     seq = [k for k, _, _ in find_headings(text, req.units) if 1 <= k <= n]
     unit_texts = split_units(text, req.units)
+    if instruction:
+        unit_texts = {k: without_copies(t, instruction) for k, t in unit_texts.items()}
+        text = without_copies(text, instruction)
     results = []
     for c in req.constraints:
         if c.kind == "global" and c.literal:

@@ -41,3 +41,14 @@ def test_echoes_of_the_prompt_and_requirements_are_stripped():
     kept = unit_writer.strip_echo(out, m, allowed=unit_writer.plan_texts(CTX, item, ITEMS[0], ITEMS[2]),
                                   forbidden=[CTX["instruction"], *item["requirements"]])
     assert kept == "I found the red umbrella by the shed after the storm.\n\nA fox visits. The fox came at dusk and ate the lettuce."
+
+
+def test_prompt_wording_and_short_fragments_are_stripped_too():
+    item = {**ITEMS[1], "requirements": ['Week 2 is paired with "a local cider"'], "keywords": ["a local cider"]}
+    m = unit_writer.revise_messages(CTX, item, ITEMS[0], ITEMS[2], budget=95, text="We dug the beds. The soil was wet.",
+                                    requirements=item["requirements"], keywords=item["keywords"], lang="en")
+    out = ('The market sold fish, and it must contain the exact words "a local cider" in its description.\n\n'
+           "A local cider.\n\nWe drank a local cider by the shed.")
+    kept = unit_writer.strip_echo(out, m, allowed=unit_writer.plan_texts(CTX, item, ITEMS[0], ITEMS[2]),
+                                  forbidden=[CTX["instruction"], *item["requirements"]], data=["We dug the beds."])
+    assert kept == "We drank a local cider by the shed."

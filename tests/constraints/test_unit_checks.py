@@ -43,3 +43,13 @@ def test_chinese_headings_and_number_words():
     assert c.exact_order and c.satisfied == 1
     en = spec.from_dict({"units": {"name": "Chapter", "count": 2}, "constraints": []})
     assert check_text("# Chapter One\n\na\n\n# Chapter Two\n\nb", en).exact_order
+
+
+def test_a_requirement_copied_from_the_instruction_does_not_count():
+    instruction = 'Write a 4-week diary. Week 2 must mention "red umbrella". Every 2nd week mentions "rain".'
+    text = ('## Week 1\n\nSun.\n\n## Week 2\n\nWeek 2 must mention "red umbrella". Rain fell on the roof.\n\n'
+            '## Week 3\n\nDry.\n\n## Week 4\n\nRain.')
+    assert check_text(text, REQ).satisfied == 2
+    c = check_text(text, REQ, instruction=instruction)
+    by_id = {r.id: r for r in c.constraints}
+    assert by_id["c1"].satisfied is False and by_id["c2"].failed_units == [4]  # "Rain." alone is a fragment of it
