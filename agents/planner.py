@@ -5,6 +5,12 @@ The model proposes the outline; the program owns the numbers: it pads or splits 
 section count the target needs and rescales the budgets so they add up to the target exactly
 (largest-remainder rounding). A model whose JSON never validates gets a deterministic fallback
 outline, recorded as such in the plan's meta.
+
+A small model asked for 25 sections gives a handful of titles, often the same ones again ("A Family",
+"The Family"). So the plan grows by asking again: `extend_plan` (prompt `planner_more`) shows the
+distinct sections so far and asks for more, with the earlier titles' token n-grams blocked (backends
+that support it), until the plan has as many distinct parts as the length needs or a bounded number
+of rounds is spent. Only what is still missing after that is split into continued parts.
 """
 
 from __future__ import annotations
@@ -18,7 +24,10 @@ from longform.prompting import load_schema, render_messages
 from longform.text import count_words, ngram_repetition
 
 PROMPT = "planner"
+MORE_PROMPT = "planner_more"
 SCHEMA = "planner"
+MORE_PER_ROUND = 8  # sections asked for in one `planner_more` call
+TITLE_BLOCK_NGRAM = 3  # token n-grams a plan may not repeat: within its JSON's text, and from earlier rounds
 
 TITLE_MAX_CHARS = 80
 POINT_MAX_CHARS = 200
@@ -59,6 +68,40 @@ def _degenerate_title(title: str) -> bool:
     return count_words(title) >= 6 and ngram_repetition(title, 2) > 0.3
 
 
+_STOP = frozenset((
+    "a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "with", "from", "by", "its", "his",
+    "her", "their", "our", "your", "my", "is", "are", "was", "were", "be", "this", "that", "these", "those",
+    "part", "section", "chapter",
+))
+_META = re.compile(
+    r"\b(?:this|these|each|our|the (?:first|second|third|next|following|final|last|previous))\s+"
+    r"(?:section|chapter|paragraph|essay|article|text|paper|guide|report|piece)s?\b"
+    r"|\b\d+[- ]words?\b|\bwords? (?:long|count)\b|本[节章篇文]|这一?[节章篇]",
+    re.IGNORECASE,
+)
+
+
+def title_key(title: str) -> frozenset[str]:
+    """The content words of a title: "A Family" and "The Family" have the same key."""
+    words = [w.lower() for w in re.findall(r"\w+", _PART_SUFFIX.sub("", title))]
+    content = frozenset(w for w in words if w not in _STOP)
+    return content or frozenset(words)
+
+
+def near_duplicate(key: frozenset[str], seen: list[frozenset[str]]) -> bool:
+    """Same content words, one title's words within the other's ("The World" and "The World of the
+    Girl"), or mostly the same (Jaccard >= 0.6)."""
+    for other in seen:
+        if key == other or (key and other and (key <= other or other <= key or len(key & other) / len(key | other) >= 0.6)):
+            return True
+    return False
+
+
+def describes_the_text(point: str) -> bool:
+    """A main point about the text instead of its content ("In this section we explain...")."""
+    return _META.search(point) is not None
+
+
 def _clean_title(value: Any) -> str:
     """A title without the numbering or list marks a model adds ("1. ", "Section 2: ", "- ")."""
     text = _clean_str(value, TITLE_MAX_CHARS)
@@ -75,18 +118,7 @@ def normalize_plan(
     with the largest weight becomes "part 1", "part 2"...). Budgets: half the model's proportions,
     half an even split (so one absurd number cannot starve the others), then rescaled to the target.
     """
-    seen: set[str] = set()
-    secs: list[dict[str, Any]] = []
-    for s in raw_sections or []:
-        if not isinstance(s, dict):
-            continue
-        title = _clean_title(s.get("title"))
-        point = _clean_str(s.get("main_point"), POINT_MAX_CHARS) or title
-        if not title or title.lower() in seen or _degenerate_title(title):
-            continue
-        seen.add(title.lower())
-        w = s.get("words")
-        secs.append({"title": title, "main_point": point, "weight": float(w) if isinstance(w, (int, float)) and w > 0 else 0.0})
+    secs = [dict(s, weight=s["words"]) for s in distinct_sections(raw_sections)]
     if not secs:
         secs = [dict(s, weight=0.0) for s in generic_outline(n_sections, lang)]
     secs = secs[:n_sections]
@@ -163,6 +195,33 @@ def generic_outline(n_sections: int, lang: str = "en") -> list[dict[str, Any]]:
     return out
 
 
+_PART_SUFFIX = re.compile(r"\s*(?:\(continued(?: \d+)?\)|（续\d*）)$")
+
+
+def distinct_sections(raw_sections: list[Any] | None) -> list[dict[str, Any]]:
+    """The model's sections, cleaned, without empty, looping or (near-)duplicate titles; words is the
+    model's number (0.0 when missing). A main point that describes the text gives way to the title."""
+    keys: list[frozenset[str]] = []
+    out: list[dict[str, Any]] = []
+    for s in raw_sections or []:
+        if not isinstance(s, dict):
+            continue
+        title = _clean_title(s.get("title"))
+        if not count_words(title) or _degenerate_title(title):  # empty, or only "..." copied from the prompt
+            continue
+        key = title_key(title)
+        if near_duplicate(key, keys):
+            continue
+        keys.append(key)
+        point = _clean_str(s.get("main_point"), POINT_MAX_CHARS)
+        if not count_words(point) or describes_the_text(point):
+            point = title
+        w = s.get("words")
+        out.append({"title": title, "main_point": point,
+                    "words": float(w) if isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0 else 0.0})
+    return out
+
+
 def fallback_plan(target_words: int, n_sections: int, lang: str = "en") -> dict[str, Any]:
     """The deterministic plan value used when the model never produced valid JSON."""
     outline = generic_outline(n_sections, lang)
@@ -199,21 +258,110 @@ async def make_plan(
     max_tokens = min(64 + 110 * n_sections, max(256, (model.n_ctx * 3) // 4))
     exact = bool(getattr(model.backend, "supports_json_schema", False))
     params = GenParams(
-        max_tokens=max_tokens, temperature=temperature, top_p=0.95, seed=seed, json_schema=plan_schema(n_sections, exact)
+        max_tokens=max_tokens, temperature=temperature, top_p=0.95, seed=seed, json_schema=plan_schema(n_sections, exact),
+        no_repeat_ngram=TITLE_BLOCK_NGRAM,
     )
     completion = await model.complete(
         messages, params, fallback=lambda: fallback_plan(target_words, n_sections, lang), tag="plan"
     )
     raw = (completion.parsed or {}).get("sections", []) if isinstance(completion.parsed, dict) else []
     sections = normalize_plan(raw, target_words, n_sections, lang)
+    call = _call_meta(completion)
     meta = {
         "fallback": bool(completion.fallback),
         "model_sections": len(raw),
         "sections": len(sections),
-        "repairs": completion.meta.get("repairs", 0),
-        "usage": {"prompt_tokens": completion.usage.prompt_tokens, "completion_tokens": completion.usage.completion_tokens},
+        "distinct": 0 if completion.fallback else len(distinct_sections(raw)),
+        "rounds": 1,
+        "stalled_rounds": 0,
+        "repairs": call["repairs"],
+        "usage": dict(call["usage"]),
+        "last_call": call,
         "cached": completion.cached,
-        "latency_s": round(completion.latency_s, 3),
+        "latency_s": call["latency_s"],
         "raw": raw,
     }
     return sections, meta
+
+
+def _call_meta(completion: Any) -> dict[str, Any]:
+    return {
+        "repairs": completion.meta.get("repairs", 0),
+        "usage": {"prompt_tokens": completion.usage.prompt_tokens, "completion_tokens": completion.usage.completion_tokens},
+        "latency_s": round(completion.latency_s, 3),
+    }
+
+
+def needs_more(meta: dict[str, Any], n_sections: int, max_rounds: int) -> bool:
+    """Ask again? Not after a fallback outline, not once the plan has a distinct part per section,
+    and not past `max_rounds` calls or after two rounds that added nothing."""
+    return (
+        not meta.get("fallback")
+        and meta.get("distinct", 0) < n_sections
+        and meta.get("rounds", 1) < max_rounds
+        and meta.get("stalled_rounds", 0) < 2
+    )
+
+
+_CLOSING = re.compile(r"\b(conclusion|conclusions|epilogue|summary|final thoughts|closing|ending|the end)\b|结语|总结|尾声",
+                      re.IGNORECASE)
+
+
+def merge_sections(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`new` sections after `old`, but before a closing section ("Conclusion") that ends `old`."""
+    if old and len(old) > 1 and _CLOSING.search(str(old[-1].get("title", ""))):
+        return old[:-1] + new + old[-1:]
+    return old + new
+
+
+async def extend_plan(
+    model: ChatModel,
+    instruction: str,
+    target_words: int,
+    n_sections: int,
+    meta: dict[str, Any],
+    *,
+    lang: str = "en",
+    seed: int | None = 0,
+    temperature: float = 0.7,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One more planning call: ask for the sections still missing; return (sections, meta) of the
+    grown plan. A reply that does not validate adds nothing (never raises)."""
+    have = distinct_sections(meta.get("raw"))
+    m = max(1, min(MORE_PER_ROUND, n_sections - len(have)))
+    per_section = max(1, round(target_words / n_sections))
+    before_last = len(have) > 1 and _CLOSING.search(have[-1]["title"]) is not None
+    messages = render_messages(
+        MORE_PROMPT, lang, instruction=instruction, sections=have, m=m, per_section=per_section,
+        before_last=before_last, target_words=target_words,
+    )
+    rounds = int(meta.get("rounds", 1))
+    round_seed = None if seed is None else seed + 7919 * rounds
+    params = GenParams(
+        max_tokens=min(64 + 110 * m, max(256, (model.n_ctx * 3) // 4)), temperature=temperature, top_p=0.95,
+        seed=round_seed, json_schema=plan_schema(m, bool(getattr(model.backend, "supports_json_schema", False))),
+        no_repeat_ngram=TITLE_BLOCK_NGRAM, history=tuple(t for s in have for t in (s["title"], s["main_point"])),
+    )
+    completion = await model.complete(messages, params, fallback=lambda: {"sections": []}, tag=f"plan-more{rounds}")
+    new_raw = (completion.parsed or {}).get("sections", []) if isinstance(completion.parsed, dict) else []
+    merged = merge_sections(list(meta.get("raw") or []), [x for x in new_raw if isinstance(x, dict)])
+    distinct = len(distinct_sections(merged))
+    call = _call_meta(completion)
+    usage = dict(meta.get("usage") or {})
+    for k, v in call["usage"].items():
+        usage[k] = usage.get(k, 0) + v
+    sections = normalize_plan(merged, target_words, n_sections, lang)
+    grown = {
+        **meta,
+        "model_sections": int(meta.get("model_sections", 0)) + len(new_raw),
+        "sections": len(sections),
+        "distinct": distinct,
+        "rounds": rounds + 1,
+        "stalled_rounds": int(meta.get("stalled_rounds", 0)) + (1 if distinct <= len(have) else 0),
+        "repairs": int(meta.get("repairs", 0)) + call["repairs"],
+        "usage": usage,
+        "last_call": call,
+        "latency_s": round(float(meta.get("latency_s", 0.0)) + call["latency_s"], 3),
+        "raw": merged,
+    }
+    return sections, grown

@@ -11,6 +11,13 @@ Length is controlled by the program, not hoped for from the model:
 - a short section is continued (bounded), a long one cut at a paragraph or sentence boundary;
 - a chunk that makes the section loop (`has_degenerate_loop`) is regenerated with a new seed
   (bounded), and after the last try only its part before the loop is kept.
+
+Repetition is fought where it is made, since every repeated sentence was also decoded for nothing:
+- every call passes the manuscript so far as `history` with `no_repeat_ngram`: backends that support
+  it (embedded) never emit a token n-gram that is already in the text, nor loop within the reply;
+- frequency and presence penalties for the backends that only have those;
+- `remove_repeats` drops, from each chunk, sentences that mostly restate earlier text and sentences
+  about the text itself ("The first section is dedicated to ..."), and heading lines the model adds.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from longform.text import (
     trim_incomplete_tail,
     truncate_words,
 )
+from longform.text import words as text_words
 
 PROMPT = "section_writer"
 CONTINUE_PROMPT = "section_continue"
@@ -57,6 +65,11 @@ class SectionSettings:
     temperature: float = 0.7
     top_p: float = 0.95
     repeat_penalty: float | None = 1.1
+    frequency_penalty: float | None = 0.2  # OpenAI-compatible servers; llama.cpp: over the last 64 tokens
+    presence_penalty: float | None = 0.2
+    no_repeat_ngram: int | None = 6  # token n-grams of the manuscript so far that may not recur (embedded)
+    max_tokens_margin: float = 1.15  # max_tokens = words needed x tokens per word x this (+16)
+    repeat_share: float = 0.5  # a sentence with this share of its word 4-grams already written is dropped
 
 
 def call_seed(base: int | None, section: int, call: int, regeneration: int) -> int | None:
@@ -86,7 +99,7 @@ def section_budget(plan: list[dict[str, Any]], index: int, words_so_far: int, ta
 
 
 def max_tokens_for(words_needed: int, tokens_per_word: float, settings: SectionSettings) -> int:
-    want = math.ceil(max(0, words_needed) * tokens_per_word * 1.25) + 16
+    want = math.ceil(max(0, words_needed) * tokens_per_word * settings.max_tokens_margin) + 16
     return max(settings.min_call_tokens, min(settings.max_call_tokens, want))
 
 
@@ -148,6 +161,8 @@ def section_messages(
     go on, so its prefix is the same as the section's first call.
     """
     sec = plan[index]
+    title = _PART_SUFFIX.sub("", sec["title"])
+    point = sec["main_point"] if _PART_SUFFIX.sub("", sec["main_point"]) != title else title
     messages = render_messages(
         PROMPT,
         lang,
@@ -158,8 +173,9 @@ def section_messages(
         summary=summary_text(memory),
         tail=memory.get("tail", ""),
         index=index + 1,
-        title=sec["title"],
-        main_point=sec["main_point"],
+        title=title,
+        main_point=point,
+        continued=index > 0 and is_continued_part(sec["title"]),
         words=budget,
         is_last=index == len(plan) - 1,
     )
@@ -173,7 +189,7 @@ def section_messages(
                     "user",
                     lang,
                     index=index + 1,
-                    title=sec["title"],
+                    title=title,
                     words=max(1, words_needed if words_needed is not None else budget - count_words(draft)),
                 ),
             }
@@ -184,12 +200,60 @@ def section_messages(
 _HEADING_LINE = re.compile(r"^\s*(#{1,6}\s.*|\*\*[^*\n]{1,120}\*\*:?|(part|section|chapter)\s+\d+\b.{0,100}|第.{1,4}[部章节].{0,40})\s*$", re.IGNORECASE)
 
 
+_INNER_HEADING = re.compile(r"^\s*(#{1,6}\s.*|(part|section|chapter)\s+\d+\b.{0,100}|第.{1,4}[部章节].{0,40})\s*$", re.IGNORECASE)
+_ABOUT_THE_TEXT = re.compile(
+    r"\b(?:this|these|the (?:first|second|third|next|following|final|last|previous))\s+"
+    r"(?:section|chapter|paragraph|essay|article|text|paper|guide|report)s?\s+(?:is|are|was|will|has|have|"
+    r"covers?|explores?|discuss(?:es)?|describes?|examines?|focus(?:es)?|provides?|presents?|delves?|aims?|"
+    r"dedicated|devoted|looks?|takes?|introduces?)\b"
+    r"|\bin (?:this|the (?:first|next|following|last|final)) (?:section|chapter|essay|article|paper|guide|report)\b"
+    r"|\(\s*\d+\s*words?\s*\)|\bword count\b|本[节章篇文]|这一?[节章篇]",
+    re.IGNORECASE,
+)
+
+
 def clean_chunk(text: str, title: str = "") -> str:
-    """The model's prose without a leading heading line it may add (the program writes headings)."""
+    """The model's prose without heading lines it may add (the program writes headings): a leading
+    heading or title line, and "## ..." / "Section 2: ..." lines anywhere."""
     lines = text.strip().split("\n")
     while lines and (not lines[0].strip() or _HEADING_LINE.match(lines[0]) or (title and lines[0].strip().strip("#*:\" ").lower() == title.lower())):
         lines.pop(0)
-    return "\n".join(lines).strip()
+    lines = [ln for ln in lines if not _INNER_HEADING.match(ln)]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _grams(tokens: list[str], n: int = 4) -> list[tuple[str, ...]]:
+    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+
+
+def written_ngrams(texts: list[str] | tuple[str, ...], n: int = 4) -> set[tuple[str, ...]]:
+    """The word n-grams (lower case) of the text written so far."""
+    out: set[tuple[str, ...]] = set()
+    for t in texts:
+        out.update(_grams([w.lower() for w in text_words(t)], n))
+    return out
+
+
+def remove_repeats(chunk: str, seen: set[tuple[str, ...]], share: float = 0.5, n: int = 4) -> tuple[str, int]:
+    """`chunk` without the sentences that talk about the text itself or that mostly restate what was
+    written (`share` of their word n-grams in `seen`, or earlier in the chunk). Returns (text, words
+    dropped). `seen` is not changed."""
+    seen = set(seen)
+    kept_paras: list[str] = []
+    dropped = 0
+    for para in split_paragraphs(chunk):
+        kept: list[str] = []
+        for sent in split_sentences(para):
+            grams = _grams([w.lower() for w in text_words(sent)], n)
+            old = sum(1 for g in grams if g in seen)
+            if _ABOUT_THE_TEXT.search(sent) or (grams and old / len(grams) >= share):
+                dropped += count_words(sent)
+                continue
+            seen.update(grams)
+            kept.append(sent)
+        if kept:
+            kept_paras.append(" ".join(kept))
+    return "\n\n".join(kept_paras), dropped
 
 
 def join_text(a: str, b: str) -> str:
@@ -220,11 +284,15 @@ def cut_before_loop(prefix: str, chunk: str) -> str:
     return kept
 
 
-def finalize_section(text: str, budget: int, settings: SectionSettings = SectionSettings()) -> tuple[str, bool]:
-    """Cut an over-long section to its budget and drop a trailing unfinished sentence."""
+def finalize_section(text: str, budget: int, settings: SectionSettings = SectionSettings(),
+                     is_last: bool = True) -> tuple[str, bool]:
+    """Cut an over-long section and drop a trailing unfinished sentence. The last section is cut to
+    its budget (the manuscript's length is decided there); an earlier one only to its budget plus the
+    tolerance: the sections after it absorb the difference, and words already decoded are kept."""
     truncated = False
-    if count_words(text) > budget * (1 + settings.long_tolerance):
-        text = truncate_words(text, budget)
+    limit = budget * (1 + settings.long_tolerance)
+    if count_words(text) > limit:
+        text = truncate_words(text, budget if is_last else math.floor(limit))
         truncated = True
     text = trim_incomplete_tail(text).strip()
     return text, truncated
@@ -239,13 +307,20 @@ async def write_call(
     seed: int | None,
     tag: str,
     settings: SectionSettings = SectionSettings(),
+    history: tuple[str, ...] = (),
 ) -> Completion:
+    """One section call. `history`: the manuscript so far (finished sections, then the draft), whose
+    n-grams the backend may not repeat (`settings.no_repeat_ngram`)."""
     params = GenParams(
         max_tokens=max_tokens_for(words_needed, tokens_per_word, settings),
         temperature=settings.temperature,
         top_p=settings.top_p,
         seed=seed,
         repeat_penalty=settings.repeat_penalty,
+        frequency_penalty=settings.frequency_penalty,
+        presence_penalty=settings.presence_penalty,
+        no_repeat_ngram=settings.no_repeat_ngram,
+        history=tuple(t for t in history if t.strip()) if settings.no_repeat_ngram else (),
     )
     return await model.complete(messages, params, tag=tag)
 

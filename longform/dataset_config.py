@@ -74,7 +74,7 @@ class ModelSection:
     base_url: str | None = _f(None, "OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1.")
     n_ctx: int | None = _f(None, "Context window in tokens (null: the backend's default, 8192 for embedded).")
     concurrency: int | None = _f(None, "Model calls in flight at once (null: the backend's default).")
-    threads: int | None = _f(None, "embedded: CPU threads (null: all cores; 1 is much faster on a busy machine).")
+    threads: int | None = _f(None, "embedded: CPU threads (null: the fastest count, measured while it runs, of the usable cores).")
     timeout_s: float = _f(600.0, "Total seconds one call may take before it is abandoned and retried.")
     stall_timeout_s: float = _f(60.0, "Seconds a remote call may go without receiving data before it is abandoned and retried.")
     retries: int = _f(6, "Attempts per call on transient faults (429, 5xx, timeouts, dropped connections).")

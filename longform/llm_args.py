@@ -14,7 +14,7 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--base-url", default=None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
     g.add_argument("--n-ctx", type=int, default=None, help="context window in tokens (default 8192)")
     g.add_argument("--threads", type=int, default=None,
-                   help="embedded model: CPU threads (default: all cores; 1 is much faster on a busy machine)")
+                   help="embedded model: CPU threads (default: the fastest count, measured while it runs, of the cores this process may use)")
     g.add_argument("--concurrency", type=int, default=None, help="model calls in flight at once")
     g.add_argument("--timeout", type=float, default=600.0, help="total seconds one call may take before it is abandoned and retried")
     g.add_argument("--stall-timeout", type=float, default=60.0,

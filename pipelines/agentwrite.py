@@ -1,8 +1,9 @@
 """AgentWrite (LongWriter's plan-then-write) as a LangGraph StateGraph with a SQLite checkpointer.
 
-    plan -> write -> (write ...) -> finish -> write ... -> finish -> assemble -> END
+    plan -> (plan_more ...) -> write -> (write ...) -> finish -> write ... -> finish -> assemble -> END
 
 `plan`     the planner agent: outline with budgets that add up to the target.
+`plan_more` ONE more planning call while the outline has fewer distinct parts than sections.
 `write`    ONE section-writer call (first draft, continuation, or regeneration of a looping chunk).
 `finish`   cut/clean the section, record it, update the memory, move to the next section.
 `assemble` join the sections under their headings.
@@ -51,6 +52,7 @@ class AgentWriteSettings:
     digest_words: int = memory_agent.DEFAULT_DIGEST_WORDS
     tail_words: int = memory_agent.DEFAULT_TAIL_WORDS
     plan_temperature: float = 0.5
+    plan_rounds: int = 6  # planning calls at most: the outline, then "more sections" until each part is distinct
     section: SectionSettings = field(default_factory=SectionSettings)
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,7 +94,7 @@ def recursion_limit(target_words: int, settings: AgentWriteSettings) -> int:
     n = planner.section_count(target_words, settings.section_words, settings.max_sections)
     s = settings.section
     per_section = 2 + max(s.max_continuations, s.max_continuations_last) + s.max_regenerations
-    return 10 + n * per_section
+    return 10 + settings.plan_rounds + n * per_section
 
 
 def _section_title(plan: list[dict[str, Any]], i: int) -> str:
@@ -124,16 +126,32 @@ def build_graph(model: ChatModel, settings: AgentWriteSettings, progress: Progre
             model, state["instruction"], target, n, lang=state["lang"], seed=state.get("seed"),
             temperature=settings.plan_temperature,
         )
-        usage = dict(state.get("usage") or empty_usage())
-        usage["calls"] += 1 + meta.get("repairs", 0)
-        usage["prompt_tokens"] += meta["usage"]["prompt_tokens"]
-        usage["completion_tokens"] += meta["usage"]["completion_tokens"]
-        progress.event("plan_done", sections=len(sections), fallback=meta["fallback"], plan=sections)
         return {
-            "plan": sections, "plan_meta": meta, "sections": [], "words_so_far": 0, "index": 0,
+            **_plan_step(state, sections, meta, n), "sections": [], "words_so_far": 0, "index": 0,
             "budget": None, "draft": "", "calls": 0, "continuations": 0, "regenerations": 0, "events": [],
-            "memory": memory_agent.empty_memory(), "usage": usage,
+            "memory": memory_agent.empty_memory(),
         }
+
+    async def plan_more_node(state: AgentWriteState) -> dict[str, Any]:
+        """One more planning call: the plan has fewer distinct parts than sections (bounded by plan_rounds)."""
+        target = state["target_words"]
+        n = planner.section_count(target, settings.section_words, settings.max_sections)
+        sections, meta = await planner.extend_plan(
+            model, state["instruction"], target, n, state["plan_meta"], lang=state["lang"], seed=state.get("seed"),
+            temperature=max(0.7, settings.plan_temperature),
+        )
+        return _plan_step(state, sections, meta, n)
+
+    def _plan_step(state: AgentWriteState, sections: list[dict[str, Any]], meta: dict[str, Any], n: int) -> dict[str, Any]:
+        usage = dict(state.get("usage") or empty_usage())
+        call = meta["last_call"]
+        usage["calls"] += 1 + call.get("repairs", 0)
+        usage["prompt_tokens"] += call["usage"]["prompt_tokens"]
+        usage["completion_tokens"] += call["usage"]["completion_tokens"]
+        more = planner.needs_more(meta, n, settings.plan_rounds)
+        if not more:
+            progress.event("plan_done", sections=len(sections), fallback=meta["fallback"], plan=sections)
+        return {"plan": sections, "plan_meta": meta, "usage": usage, "next": "plan_more" if more else "write"}
 
     async def write_node(state: AgentWriteState) -> dict[str, Any]:
         plan, i = state["plan"], state["index"]
@@ -151,11 +169,14 @@ def build_graph(model: ChatModel, settings: AgentWriteSettings, progress: Progre
         calls, cont, regen = state.get("calls", 0), state.get("continuations", 0), state.get("regenerations", 0)
         kind = "regen" if regen and state.get("events") and state["events"][-1] == "regenerate" else ("cont" if draft else "draft")
         tag = f"section-{i + 1}" if calls == 0 else f"section-{i + 1}:{kind}{calls}"
+        history = (*(s["text"] for s in state.get("sections", [])), draft)
         c = await section_writer.write_call(
             model, messages, words_needed=needed, tokens_per_word=tpw,
-            seed=section_writer.call_seed(state.get("seed"), i, calls, regen), tag=tag, settings=ss,
+            seed=section_writer.call_seed(state.get("seed"), i, calls, regen), tag=tag, settings=ss, history=history,
         )
-        chunk = section_writer.clean_chunk(c.text, plan[i]["title"])
+        chunk, _ = section_writer.remove_repeats(
+            section_writer.clean_chunk(c.text, plan[i]["title"]), section_writer.written_ngrams(history), ss.repeat_share,
+        )
         decision = section_writer.decide_after_chunk(
             draft=draft, chunk=chunk, budget=budget, continuations=cont, regenerations=regen,
             is_last=i == len(plan) - 1, settings=ss,
@@ -175,7 +196,7 @@ def build_graph(model: ChatModel, settings: AgentWriteSettings, progress: Progre
     async def finish_node(state: AgentWriteState) -> dict[str, Any]:
         plan, i = state["plan"], state["index"]
         budget = state["budget"] or 1
-        text, truncated = section_writer.finalize_section(state.get("draft", ""), budget, ss)
+        text, truncated = section_writer.finalize_section(state.get("draft", ""), budget, ss, is_last=i == len(plan) - 1)
         title = _section_title(plan, i)
         words = count_words(text)
         record = {
@@ -204,11 +225,13 @@ def build_graph(model: ChatModel, settings: AgentWriteSettings, progress: Progre
 
     g = StateGraph(AgentWriteState)
     g.add_node("plan", plan_node)
+    g.add_node("plan_more", plan_more_node)
     g.add_node("write", write_node)
     g.add_node("finish", finish_node)
     g.add_node("assemble", assemble_node)
     g.add_edge(START, "plan")
-    g.add_edge("plan", "write")
+    g.add_conditional_edges("plan", lambda s: s["next"], {"plan_more": "plan_more", "write": "write"})
+    g.add_conditional_edges("plan_more", lambda s: s["next"], {"plan_more": "plan_more", "write": "write"})
     g.add_conditional_edges("write", lambda s: s["next"], {"write": "write", "finish": "finish"})
     g.add_conditional_edges("finish", lambda s: s["next"], {"write": "write", "assemble": "assemble"})
     g.add_edge("assemble", END)

@@ -59,7 +59,7 @@ def _model_overrides(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model (overrides the config's model section)")
     g.add_argument("--model", default=None, help="model spec, e.g. embedded or openai:NAME")
     g.add_argument("--base-url", default=None, help="OpenAI-compatible server URL")
-    g.add_argument("--threads", type=int, default=None, help="embedded model: CPU threads (1 on a busy machine)")
+    g.add_argument("--threads", type=int, default=None, help="embedded model: CPU threads (default: measured while it runs)")
     g.add_argument("--cache", default=None, help="request cache SQLite file")
     g.add_argument("--no-cache", action="store_true", default=None, help="do not use the request cache")
     g.add_argument("--call-log", default=None, help="append every model call to this JSONL file")

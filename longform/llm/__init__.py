@@ -45,7 +45,7 @@ class LLMConfig:
     model: str = field(default="embedded", metadata={"help": "Model spec: embedded, openai:<m>, litellm:<p/m>, vllm:<path>."})
     base_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible server URL (vllm serve, llama_cpp.server)."})
     n_ctx: int | None = field(default=None, metadata={"help": "Context window in tokens; default 8192 (the embedded model's)."})
-    n_threads: int | None = field(default=None, metadata={"help": "embedded: CPU threads (default all cores; 1 on a busy machine)."})
+    n_threads: int | None = field(default=None, metadata={"help": "embedded: CPU threads (default: measured, from the cores this process may use)."})
     max_concurrency: int | None = field(default=None, metadata={"help": "Calls in flight at once; default per backend."})
     timeout_s: float = field(default=600.0, metadata={"help": "Total seconds one remote call may take before it is abandoned and retried."})
     stall_timeout_s: float = field(default=60.0, metadata={"help": "Seconds a remote call may go without receiving data before it is abandoned and retried."})

@@ -13,7 +13,15 @@ from typing import Any
 
 from longform.errors import ModelError, UserError
 from longform.llm.backend import Backend
+from longform.llm.ngram_block import NgramBlocker, history_tokens, is_structural
+from longform.llm.threads import ThreadGovernor, candidate_threads, usable_cores
 from longform.llm.types import GenParams, Message, RawCompletion, Usage
+
+# llama.cpp's OpenMP workers otherwise spin between tokens; while Python samples the next token they
+# burn the core it needs, and with any other CPU-bound process on the machine decoding collapses
+# (2 cores: 0.5 tokens/s spinning against 50 sleeping, measured). libgomp reads this when llama.cpp
+# is loaded, so it is set before that; a value the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_N_CTX = 8192
@@ -44,18 +52,29 @@ class EmbeddedBackend(Backend):
         if not path.is_file():
             raise UserError(f"no GGUF file at {path}; pass `embedded:/path/to/model.gguf` with an existing file")
         try:
+            import llama_cpp
             from llama_cpp import Llama
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
         except ImportError as exc:  # pragma: no cover - install problem
             raise UserError(f"llama-cpp-python is not installed ({exc}); run `make install`") from None
         n_ctx = n_ctx or DEFAULT_N_CTX
+        cores = usable_cores()
+        first = n_threads or cores
         self._llama = Llama(
             model_path=str(path),
             n_ctx=n_ctx,
-            n_threads=n_threads or os.cpu_count() or 2,
+            n_threads=first,
+            n_threads_batch=first,
             n_batch=512,
             verbose=False,
         )
+        # --threads N fixes the count; by default a governor picks, from measured speed, among the
+        # counts this process's cores allow (see longform.llm.threads).
+        self._llama_cpp = llama_cpp
+        self.fixed_threads = n_threads
+        self.governor: ThreadGovernor | None = None
+        if n_threads is None and len(candidate_threads(cores)) > 1:
+            self.governor = ThreadGovernor(candidate_threads(cores), self._set_threads)
         template = self._llama.metadata.get("tokenizer.chat_template")
         if not template:
             raise UserError(f"{path.name} carries no chat template; use an instruct GGUF")
@@ -63,6 +82,7 @@ class EmbeddedBackend(Backend):
         bos = self._llama.detokenize([self._llama.token_bos()]).decode("utf-8", "ignore")
         self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
         self._lock = threading.Lock()
+        self._structural: frozenset[int] | None = None
         self.path = path
         super().__init__(model_id=f"embedded:{path.name}", n_ctx=n_ctx)
 
@@ -91,9 +111,18 @@ class EmbeddedBackend(Backend):
             kwargs["seed"] = params.seed
         if params.repeat_penalty is not None:
             kwargs["repeat_penalty"] = params.repeat_penalty
+        if params.frequency_penalty is not None:
+            kwargs["frequency_penalty"] = params.frequency_penalty
+        if params.presence_penalty is not None:
+            kwargs["presence_penalty"] = params.presence_penalty
         if params.json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": params.json_schema}
         with self._lock:
+            processors = self._processors(messages, params)
+            if processors:
+                kwargs["logits_processor"] = self._llama_cpp.LogitsProcessorList(processors)
+            if self.governor is not None:
+                self.governor.begin_call()
             try:
                 out = self._llama.create_chat_completion(**kwargs)
             except ValueError as exc:
@@ -106,5 +135,46 @@ class EmbeddedBackend(Backend):
             usage=Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)),
         )
 
+    def _processors(self, messages: list[Message], params: GenParams) -> list[Any]:
+        """Per-token hooks: the thread governor's clock, and n-gram blocking when asked for."""
+        out: list[Any] = []
+        if self.governor is not None:
+            governor = self.governor
+
+            def tick(input_ids: Any, scores: Any) -> Any:
+                governor.on_token()
+                return scores
+
+            out.append(tick)
+        if params.no_repeat_ngram:
+            prompt_len = self.count_messages(messages)
+            history = history_tokens(self._tokens, params.history)
+            structural = self._structural_tokens() if params.json_schema is not None else frozenset()
+            out.append(NgramBlocker(params.no_repeat_ngram, history, prompt_len, never=[self._llama.token_eos()],
+                                    structural=structural))
+        return out
+
+    def _structural_tokens(self) -> frozenset[int]:
+        """Token ids that are JSON structure, not content (computed once)."""
+        if self._structural is None:
+            vocab = self._llama.n_vocab()
+            self._structural = frozenset(
+                i for i in range(vocab) if is_structural(self._llama.detokenize([i]).decode("utf-8", "replace"))
+            )
+        return self._structural
+
+    def _tokens(self, text: str) -> tuple[int, ...]:
+        return tuple(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _set_threads(self, n: int) -> None:
+        self._llama_cpp.llama_set_n_threads(self._llama.ctx, n, n)
+
+    @property
+    def threads(self) -> int:
+        return self.governor.current if self.governor is not None else int(self._llama.n_threads)
+
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "gguf": str(self.path)}
+        threads: Any = self.fixed_threads or {"chosen_from": self.governor.candidates, "now": self.governor.current,
+                                              "rates": {k: round(v, 1) for k, v in self.governor.rates.items()}} \
+            if self.governor is not None else self._llama.n_threads
+        return {**super().describe(), "gguf": str(self.path), "threads": threads}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypedDict
 
@@ -24,10 +25,25 @@ class GenParams:
     stop: tuple[str, ...] = ()
     json_schema: dict[str, Any] | None = None
     repeat_penalty: float | None = None  # honoured by llama.cpp backends; others ignore it
+    frequency_penalty: float | None = None  # OpenAI semantics (-2..2); llama.cpp applies it to the call's recent tokens
+    presence_penalty: float | None = None  # OpenAI semantics (-2..2)
+    no_repeat_ngram: int | None = None  # embedded: never emit a token n-gram found in `history` or earlier in the reply (JSON: content only)
+    history: tuple[str, ...] = ()  # text whose n-grams `no_repeat_ngram` blocks (data: the model never sees it)
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON view for cache keys and call logs. The newer fields appear only when set (keys of
+        older calls stay valid); `history` appears as its size and hash, not the text."""
         d = asdict(self)
         d["stop"] = list(self.stop)
+        for k in ("frequency_penalty", "presence_penalty", "no_repeat_ngram"):
+            if d[k] is None:
+                del d[k]
+        if self.history:
+            joined = "\x00".join(self.history).encode("utf-8")
+            d["history"] = {"texts": len(self.history), "chars": sum(len(t) for t in self.history),
+                            "sha256": hashlib.sha256(joined).hexdigest()}
+        else:
+            del d["history"]
         return d
 
 

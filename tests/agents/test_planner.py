@@ -88,3 +88,54 @@ def test_looping_titles_are_dropped():
     assert [s["title"] for s in plan] == ["China Travel Guide", "China Travel Guide (continued)"]
     assert planner.normalize_plan([{"title": "The Rise and Fall of the Western Roman Empire", "main_point": "x",
                                     "words": 1}], 500, 1)[0]["title"].startswith("The Rise")
+
+
+def test_near_duplicate_titles_and_points_about_the_text():
+    raw = [{"title": "The Family", "main_point": "In this 200-word story, a family is described.", "words": 1},
+           {"title": "A Family", "main_point": "b", "words": 1},
+           {"title": "The First Child", "main_point": "The first section is dedicated to the child.", "words": 1},
+           {"title": "The World", "main_point": "c", "words": 1},
+           {"title": "The World of the Girl", "main_point": "d", "words": 1},
+           {"title": "...", "main_point": "...", "words": 1},
+           {"title": "Harvest on the River Farm", "main_point": "The rains came late and the wheat failed.", "words": 1}]
+    out = planner.distinct_sections(raw)
+    assert [s["title"] for s in out] == ["The Family", "The First Child", "The World", "Harvest on the River Farm"]
+    # a point that talks about the text gives way to the title; a point about the content stays
+    assert out[0]["main_point"] == "The Family" and out[1]["main_point"] == "The First Child"
+    assert out[3]["main_point"] == "The rains came late and the wheat failed."
+
+
+def test_extend_plan_asks_for_the_missing_sections_before_the_conclusion():
+    first = plan_json(["Origins", "Trade", "Conclusion"], 400)
+    more = plan_json(["Ports", "Origins again", "Tea Clippers"], 400)
+    backend = ScriptedFakeBackend([first, more])
+    model = fake_model(backend)
+    sections, meta = asyncio.run(planner.make_plan(model, "Write about tea.", 2400, 6, seed=1))
+    assert meta["distinct"] == 3 and planner.needs_more(meta, 6, max_rounds=4)
+    sections, meta = asyncio.run(planner.extend_plan(model, "Write about tea.", 2400, 6, meta, seed=1))
+    titles = [s["title"] for s in sections if "(continued" not in s["title"]]
+    assert titles == ["Origins", "Trade", "Ports", "Tea Clippers", "Conclusion"]  # "Origins again" is a duplicate
+    assert len(sections) == 6
+    assert meta["distinct"] == 5 and meta["rounds"] == 2 and sum(s["words"] for s in sections) == 2400
+    params = backend.requests[1][1]
+    # the second call asks for what is missing, and may not reuse earlier titles' n-grams
+    assert params.json_schema["properties"]["sections"]["maxItems"] == 3
+    assert params.no_repeat_ngram == planner.TITLE_BLOCK_NGRAM and "Trade" in params.history
+    assert "- Origins: About origins." in backend.requests[1][0][-1]["content"]
+
+
+def test_asking_again_stops_after_two_rounds_that_add_nothing():
+    meta = {"fallback": False, "distinct": 2, "rounds": 2, "stalled_rounds": 0}
+    assert planner.needs_more(meta, 5, max_rounds=6)
+    assert not planner.needs_more({**meta, "stalled_rounds": 2}, 5, max_rounds=6)
+    assert not planner.needs_more({**meta, "rounds": 6}, 5, max_rounds=6)
+    assert not planner.needs_more({**meta, "distinct": 5}, 5, max_rounds=6)
+    assert not planner.needs_more({**meta, "fallback": True}, 5, max_rounds=6)
+    backend = ScriptedFakeBackend([plan_json(["A", "B"])], repeat_last=True)
+    model = fake_model(backend)
+    _, meta = asyncio.run(planner.make_plan(model, "x", 2000, 5))
+    rounds = 1
+    while planner.needs_more(meta, 5, max_rounds=6):
+        _, meta = asyncio.run(planner.extend_plan(model, "x", 2000, 5, meta))
+        rounds += 1
+    assert rounds == 3 and meta["stalled_rounds"] == 2 and len(backend.requests) == 3

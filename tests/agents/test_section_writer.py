@@ -1,3 +1,6 @@
+import asyncio
+import math
+
 from longform.agents import section_writer as sw
 from longform.agents.section_writer import SectionSettings
 
@@ -72,7 +75,8 @@ def test_clean_chunk_strips_heading_lines():
     assert sw.clean_chunk("## Part 2\n\nThe text.", "Part 2") == "The text."
     assert sw.clean_chunk("**The Origins**\nThe text.", "Origins") == "The text."
     assert sw.clean_chunk("Section 3: Origins\n\nThe text.") == "The text."
-    assert sw.clean_chunk("The text stays.\n## Inner") == "The text stays.\n## Inner"
+    # headings inside a chunk go too: the program writes the manuscript's headings
+    assert sw.clean_chunk("The text stays.\n## Inner\n\nSection 2: Aria (30 words)\nMore text.") == "The text stays.\n\nMore text."
 
 
 def test_prompt_prefix_is_byte_identical_and_memory_last():
@@ -85,7 +89,7 @@ def test_prompt_prefix_is_byte_identical_and_memory_last():
     assert "Write about Rome." in a[0]["content"] and "Part 4" in a[0]["content"]
     assert c[:2] == b  # a continuation extends the section's first prompt
     assert c[2]["role"] == "assistant" and c[3]["role"] == "user"
-    assert b[1]["content"].index("the end.") < b[1]["content"].index('Write section 4, "Part 3"')
+    assert b[1]["content"].index("the end.") < b[1]["content"].index('"Part 3"')
 
 
 def test_chinese_prompts():
@@ -112,5 +116,40 @@ def test_outline_collapses_split_parts_and_stays_short():
     assert rows[0]["title"].endswith("…") and count_words(rows[0]["title"]) <= sw.OUTLINE_TITLE_WORDS
     msgs = sw.section_messages(instruction="Write.", plan=plan, target_words=10000, index=3, budget=400,
                                memory={"digests": [], "tail": ""}, lang="en")
-    assert "1-13. Origins" in msgs[0]["content"] and "(continued" not in msgs[0]["content"]
+    assert "- Origins" in msgs[0]["content"] and "(continued" not in msgs[0]["content"]
+    assert msgs[1]["content"].count("Origins") == 1 and "Go on with" in msgs[1]["content"]
     assert sw.outline([{"title": "A"}, {"title": "B"}]) == [{"label": "1", "title": "A"}, {"label": "2", "title": "B"}]
+
+
+def test_remove_repeats_drops_restated_and_self_describing_sentences():
+    earlier = ["The tea clippers raced from Fuzhou to London every spring with the first harvest."]
+    chunk = ("The tea clippers raced from Fuzhou to London every spring with the new leaves. "
+             "Sailors bet their wages on the fastest hull. This section explores the races in detail.\n\n"
+             "Sailors bet their wages on the fastest hull. Cargo insurance rose each year.")
+    out, dropped = sw.remove_repeats(chunk, sw.written_ngrams(earlier))
+    assert out == "Sailors bet their wages on the fastest hull.\n\nCargo insurance rose each year."
+    assert dropped == count_words(chunk) - count_words(out)
+    # nothing seen, nothing about the text: unchanged
+    text = prose(60, start=0)
+    assert sw.remove_repeats(text, set()) == (text, 0)
+
+
+def test_finalize_keeps_overshoot_of_a_middle_section_within_tolerance():
+    text = prose(600, start=0).replace("\n\n", " ")  # one paragraph: cuts fall at sentence ends
+    last, cut_last = sw.finalize_section(text, 400)
+    middle, cut_middle = sw.finalize_section(text, 400, is_last=False)
+    assert cut_last and cut_middle
+    assert count_words(last) <= 400 < count_words(middle) <= 440
+
+
+def test_write_call_passes_the_manuscript_as_history_and_penalties():
+    from tests.fakes import ScriptedFakeBackend, fake_model
+
+    backend = ScriptedFakeBackend(["Some prose."])
+    settings = sw.SectionSettings()
+    asyncio.run(sw.write_call(fake_model(backend), [{"role": "user", "content": "x"}], words_needed=100,
+                              tokens_per_word=1.35, seed=1, tag="t", settings=settings, history=("One.", "", "Two.")))
+    params = backend.requests[0][1]
+    assert params.history == ("One.", "Two.") and params.no_repeat_ngram == settings.no_repeat_ngram
+    assert params.frequency_penalty == settings.frequency_penalty and params.presence_penalty == settings.presence_penalty
+    assert params.max_tokens == math.ceil(100 * 1.35 * settings.max_tokens_margin) + 16

@@ -1,6 +1,7 @@
 """The real embedded model (SmolLM2-135M-Instruct via llama-cpp-python) through the shared layer."""
 
 import asyncio
+import json
 
 import pytest
 
@@ -99,3 +100,85 @@ def test_second_identical_call_is_served_from_the_cache(embedded_backend, tmp_pa
     assert second.cached and not first.cached
     assert second.text == first.text
     assert model.calls == 1 and model.cache_hits == 1
+
+
+def _token_grams(ids, n):
+    return [tuple(ids[i : i + n]) for i in range(len(ids) - n + 1)]
+
+
+def test_no_repeat_ngram_never_copies_the_history_nor_loops(embedded_backend):
+    """Asked to copy a passage three times, with the passage as history: no token 4-gram of the
+    history, nor any 4-gram twice, in what was decoded (the token ids themselves are checked)."""
+    passage = ("The tea clippers raced from Fuzhou to London every spring, and the fastest ship won a prize "
+               "of ten shillings a ton for its cargo.")
+    msgs = [{"role": "user", "content": f"Repeat this sentence exactly, three times:\n{passage}"}]
+    n = 4
+    c = asyncio.run(ChatModel(embedded_backend).complete(
+        msgs, GenParams(max_tokens=96, seed=3, temperature=0.2, no_repeat_ngram=n, history=(passage,))))
+    assert c.text.strip() and c.usage.completion_tokens > n
+    llama = embedded_backend._llama
+    reply = [int(t) for t in llama._input_ids[embedded_backend.count_messages(msgs):]]
+    history = {g for g in _token_grams(embedded_backend._tokens(passage), n)}
+    grams = _token_grams(reply, n)
+    assert len(reply) >= c.usage.completion_tokens - 1  # every decoded token but possibly the last is checked
+    assert not set(grams) & history
+    assert len(grams) == len(set(grams))
+
+
+def test_no_repeat_ngram_in_json_blocks_content_only_and_stays_valid(embedded_backend):
+    schema = {"type": "object", "properties": {"titles": {"type": "array", "minItems": 3, "maxItems": 5,
+                                                          "items": {"type": "string", "maxLength": 40}}},
+              "required": ["titles"]}
+    model = ChatModel(embedded_backend, repair_attempts=0)
+    msgs = [{"role": "user", "content": "Give five chapter titles for a novel about a family farm, as JSON."}]
+    c = asyncio.run(model.complete(msgs, GenParams(max_tokens=160, seed=4, temperature=0.3, json_schema=schema,
+                                                   no_repeat_ngram=3), fallback=lambda: {"titles": ["a", "b", "c"]}))
+    assert c.fallback or 3 <= len(c.parsed["titles"]) <= 5  # valid, or the recorded fallback
+    reply = [int(t) for t in embedded_backend._llama._input_ids[embedded_backend.count_messages(msgs):]]
+    structural = embedded_backend._structural_tokens()
+    content = [g for g in _token_grams(reply, 3) if not any(t in structural for t in g)]
+    assert len(content) == len(set(content))  # no stretch of text twice; `"`, `", "` may recur
+    assert len(_token_grams(reply, 3)) > len(content)  # (the reply has structure: those grams were exempt)
+
+
+def test_default_threads_come_from_usable_cores_with_a_governor(embedded_backend):
+    import os
+
+    threads = embedded_backend.describe()["threads"]
+    cores = len(os.sched_getaffinity(0))
+    if cores == 1:
+        assert threads == 1
+    else:
+        assert threads["chosen_from"][0] == cores and threads["chosen_from"][-1] == 1
+        assert threads["now"] in threads["chosen_from"]
+    assert os.environ.get("OMP_WAIT_POLICY")  # set before llama.cpp loaded (PASSIVE unless the user chose)
+
+
+def test_blocking_every_token_a_grammar_allows_does_not_abort_the_process():
+    """Under a JSON grammar that allows only banned tokens, llama.cpp aborts the whole process when
+    the ban is -inf ("Unexpected empty grammar stack", seen on a plan call); the program must instead
+    decode a valid reply. Run in a child process, so a regression fails this test instead of killing
+    the test run."""
+    import subprocess
+    import sys
+
+    code = """
+import asyncio, json
+from longform.llm import ChatModel, GenParams
+from longform.llm.embedded import EmbeddedBackend
+phrase = "alpha beta gamma delta epsilon"
+schema = {"type": "object", "properties": {"w": {"type": "string", "enum": [phrase]}}, "required": ["w"]}
+model = ChatModel(EmbeddedBackend(n_ctx=512, n_threads=1), repair_attempts=0)
+c = asyncio.run(model.complete([{"role": "user", "content": "Reply with JSON."}],
+                GenParams(max_tokens=40, seed=1, json_schema=schema, no_repeat_ngram=2, history=(phrase,)),
+                fallback=lambda: {"w": "fallback"}))
+print(json.dumps(c.parsed))
+# the case that aborted a writer run on this machine: a plan whose content n-grams are blocked
+from longform.agents import planner
+secs, meta = asyncio.run(planner.make_plan(model, "Write an article about the history of bridges.", 600, 4, seed=0))
+assert len(secs) == 4 and sum(s["words"] for s in secs) == 600
+print(json.dumps(c.parsed))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-1500:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"w": "alpha beta gamma delta epsilon"}
