@@ -60,7 +60,8 @@ class ExtenderSettings:
     max_call_tokens: int = 1024  # per call; a 135M model drifts past ~400 words
     min_call_tokens: int = 64
     outline_max_words: int = 2500  # the continuation's outline is cut to this (and to the window)
-    continuation_tail_words: int = 200  # the round's text so far shown to a continuation
+    continuation_tail_words: int = 40  # the round's text so far shown to a continuation: a 135M model
+    # re-emits what it is shown, and with a 200-word tail it copied 4x more (dropped) sentences
     temperature: float = 0.7
     top_p: float = 0.95
     repeat_penalty: float | None = 1.1
