@@ -38,9 +38,11 @@ class ThreadGovernor:
     Compare the counts after the first window; then exploit the fastest; every `reprobe_tokens`
     decoded tokens (doubling, up to `max_reprobe_tokens`, while the same count keeps winning) or at
     once when the current count's
-    rate falls below `collapse` x its last measured rate, decode one window of `window_tokens` with
-    each other candidate and keep the fastest. The first `settle_tokens` after a switch are not
-    timed (the thread team starts up).
+    rate falls below `collapse` x its last measured rate, compare it with the other candidates
+    (windows of `window_tokens`) and keep the fastest. The first `settle_tokens` after a switch are not
+    timed (the thread team starts up). Windows are noisy on a shared machine, so a comparison
+    interleaves two windows of each count with two of the current one, and another count takes
+    over only when it is `switch_margin` faster over them.
     """
 
     def __init__(
@@ -51,8 +53,9 @@ class ThreadGovernor:
         window_tokens: int = 12,
         settle_tokens: int = 2,
         reprobe_tokens: int = 192,
-        max_reprobe_tokens: int = 1536,
-        collapse: float = 0.6,
+        max_reprobe_tokens: int = 768,
+        collapse: float = 0.4,
+        switch_margin: float = 1.1,
         start: int | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ):
@@ -63,6 +66,8 @@ class ThreadGovernor:
         self.base_reprobe = reprobe_tokens
         self.max_reprobe = max_reprobe_tokens
         self.collapse = collapse
+        self.switch_margin = switch_margin
+        self._cmp: dict[int, list[float]] = {}  # tokens and seconds of each count in the comparison under way
         self._clock = clock
         self.current = start if start in self.candidates else self.candidates[0]
         self.rates: dict[int, float] = {}  # tokens/s, last full window of each count
@@ -90,10 +95,11 @@ class ThreadGovernor:
             return
         self._probe_n += 1
         self._probe_t += now - last
-        if self._probe_from is not None and self._probe_lost():
+        if self._probe_from is not None and self.current != self._probe_from and self._probe_lost():
             # The count under trial has already spent the time the current one needs for a whole
             # window: it lost; stop paying for it (on a busy machine one token can take seconds).
-            self._window_done(self._probe_n / self._probe_t)
+            self._probe = [c for c in self._probe if c != self.current]
+            self._window_done(self._probe_n, self._probe_t)
             return
         if self._skip > 0:
             self._skip -= 1
@@ -102,27 +108,36 @@ class ThreadGovernor:
         self._win_t += now - last
         self.since_probe += 1
         if self._win_n >= self.window_tokens:
-            rate = self._win_n / self._win_t if self._win_t > 0 else float("inf")
+            n, t = self._win_n, self._win_t
             self._win_n, self._win_t = 0, 0.0
-            self._window_done(rate)
+            self._window_done(n, t)
 
     def _probe_lost(self) -> bool:
-        origin_rate = self.rates.get(self._probe_from)  # type: ignore[arg-type]
-        if not origin_rate:
+        n, t = self._cmp.get(self._probe_from, (0, 0.0))  # type: ignore[arg-type]
+        if n <= 0 or t <= 0:
             return False
-        return self._probe_t > (self.settle_tokens + self.window_tokens) / origin_rate
+        return self._probe_t > (self.settle_tokens + self.window_tokens) * t / n
 
-    def _window_done(self, rate: float) -> None:
+    def _window_done(self, n: int, t: float) -> None:
+        rate = n / t if t > 0 else float("inf")
         previous = self.rates.get(self.current)
         self.rates[self.current] = rate
         if self._probe_from is not None:
+            acc = self._cmp.setdefault(self.current, [0, 0.0])
+            acc[0] += n
+            acc[1] += t
             if self._probe:
                 self._switch(self._probe.pop(0))
                 return
-            best = max(self.rates, key=lambda c: self.rates[c])
             origin, self._probe_from = self._probe_from, None
-            self.reprobe = min(self.max_reprobe, max(self.base_reprobe, self.reprobe * 2)) if best == origin else self.base_reprobe
+            measured = {c: (a[0] / a[1] if a[1] > 0 else float("inf")) for c, a in self._cmp.items()}
+            self.rates.update(measured)
+            best = max(measured, key=lambda c: measured[c])
+            if best != origin and measured[best] < self.switch_margin * measured[origin]:
+                best = origin
             self.since_probe = 0
+            self.reprobe = (min(self.max_reprobe, max(self.base_reprobe, self.reprobe * 2)) if best == origin
+                            else self.base_reprobe)
             if best != self.current:
                 self._switch(best)
             return
@@ -132,8 +147,12 @@ class ThreadGovernor:
         if collapsed or self.since_probe >= self.reprobe:
             if collapsed:
                 self.reprobe = self.base_reprobe
+            # Interleave: origin (this window), each other count, origin again, each other count
+            # again; bursts of load then hit both sides of the comparison alike.
+            others = [c for c in self.candidates if c != self.current]
             self._probe_from = self.current
-            self._probe = [c for c in self.candidates if c != self.current]
+            self._cmp = {self.current: [n, t]}
+            self._probe = [*others, self.current, *others]
             self._switch(self._probe.pop(0))
 
     def _switch(self, n: int) -> None:
