@@ -95,7 +95,9 @@ def test_kill_9_in_the_parallel_phase_then_resume_requests_no_finished_unit(tmp_
     after = calls(out)[len(before):]
     rewritten = {int(m.group(1)) for c in after if (m := re.fullmatch(r"unit-(\d+)(?::(?:cont|regen)\d+)?", c["tag"]))}
     assert not rewritten & done, (rewritten, done)
-    assert not {c["tag"] for c in before} & {c["tag"] for c in after}  # no call is requested twice
+    # Only a call that was in flight at the kill (logged, its result not yet saved) is asked again.
+    again = {c["tag"] for c in before} & {c["tag"] for c in after}
+    assert all(re.fullmatch(r"unit-\d+", t) and int(t.split("-")[1]) not in done for t in again), (again, done)
     assert rewritten == set(range(1, 13)) - done
     assert not any(c["tag"] in ("requirements", "overview") or c["tag"].startswith("plan") for c in after)
     run = json.loads((out / rr.RUN).read_text())
