@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import signal
 import sys
 import threading
@@ -52,6 +53,9 @@ def guarded(main: Callable[..., int | None]) -> Callable[..., int]:
         except LongformError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return exc.exit_code
+        except BrokenPipeError:  # the reader went away (`longform ... | head`): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130

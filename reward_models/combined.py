@@ -71,61 +71,23 @@ class RewardConfig:
         return self
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> RewardConfig:
-        data = dict(data or {})
-        weights = RewardWeights(**(data.pop("weights", None) or {}))
-        return cls(weights=weights, **data)
+    def from_dict(cls, data: dict[str, Any] | None, where: str = "rewards") -> RewardConfig:
+        """Every key and type checked (see reward_config_from_dict)."""
+        return reward_config_from_dict(data or {}, where)
 
 
 def reward_config_from_dict(data: Any, where: str = "rewards") -> RewardConfig:
     """A checked RewardConfig from a mapping; an unknown key or a wrong type is a UserError naming it."""
-    import difflib
+    from longform.config_io import build
 
-    from longform.errors import UserError
-
-    def build(cls: type, d: Any, prefix: str) -> Any:
-        if d is None:
-            return cls()
-        if not isinstance(d, dict):
-            raise UserError(f"{where}: `{prefix.rstrip('.') or 'rewards'}` must be a mapping, got {type(d).__name__}")
-        names = [f.name for f in dataclasses.fields(cls)]
-        kwargs: dict[str, Any] = {}
-        for key, value in d.items():
-            if key not in names:
-                close = difflib.get_close_matches(str(key), names, n=1)
-                hint = f" (did you mean `{prefix}{close[0]}`?)" if close else ""
-                raise UserError(f"{where}: unknown key `{prefix}{key}`{hint}; valid keys: {', '.join(names)}")
-            if cls is RewardConfig and key == "weights":
-                kwargs[key] = build(RewardWeights, value, "weights.")
-                continue
-            numeric = cls is RewardWeights or key not in ("judge", "rm")
-            ok = (isinstance(value, (int, float)) and not isinstance(value, bool)) if numeric else \
-                (value is None or isinstance(value, str))
-            if not ok:
-                raise UserError(f"{where}: key `{prefix}{key}` must be {'a number' if numeric else 'a string or null'}, "
-                                f"got {value!r}")
-            kwargs[key] = float(value) if numeric else value
-        return cls(**kwargs)
-
-    return build(RewardConfig, data, "").validate(where)
+    return build(RewardConfig, data, where).validate(where)
 
 
 def load_reward_config(path: str | Any) -> RewardConfig:
     """A RewardConfig from a YAML file (configs/rewards/*.yaml)."""
-    from pathlib import Path
+    from longform.config_io import read_yaml
 
-    import yaml
-
-    from longform.errors import UserError
-
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"cannot read reward config {p}: {exc.strerror}; pass an existing YAML file") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"{p}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    return reward_config_from_dict(data or {}, str(p))
+    return reward_config_from_dict(read_yaml(path, example="configs/rewards/default.yaml"), str(path))
 
 
 def combine(values: dict[str, float | None], weights: RewardWeights, flagged: bool,

@@ -82,7 +82,7 @@ def test_every_key_is_documented():
 def test_an_empty_config_file_is_refused_not_taken_for_the_default_job(tmp_path):
     f = tmp_path / "job.yaml"
     f.write_text("")
-    with pytest.raises(UserError, match=r"job.yaml is empty; a dataset job needs at least a `name` and a `source`"):
+    with pytest.raises(UserError, match=r"job.yaml is empty; start from configs/dataset/default.yaml"):
         load_config(f)
 
 

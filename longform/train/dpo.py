@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from longform.config_io import help_field
 from longform.errors import UserError
-from longform.train.config import TrainConfig, _f
+from longform.train.config import TrainConfig
 from longform.train.data import as_messages, require_columns
 from longform.train.seqlen import chat_tokens
 
@@ -21,8 +22,8 @@ from longform.train.seqlen import chat_tokens
 class Config(TrainConfig):
     """DPO: the common fields, plus:"""
 
-    beta: float = _f(0.1, "Strength of the pull towards the reference model (higher: stay closer).")
-    loss_type: str = _f("sigmoid", "DPO loss (TRL names): sigmoid, ipo, hinge, robust ...")
+    beta: float = help_field(0.1, "Strength of the pull towards the reference model (higher: stay closer).")
+    loss_type: str = help_field("sigmoid", "DPO loss (TRL names): sigmoid, ipo, hinge, robust ...")
 
     kind = "dpo"
     default_split = "dpo"

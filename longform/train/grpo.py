@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from longform.config_io import help_field
 from longform.errors import UserError
-from longform.train.config import TrainConfig, _f
+from longform.train.config import TrainConfig
 from longform.train.data import as_messages, require_columns
 from longform.train.seqlen import chat_tokens
 
@@ -29,18 +30,18 @@ PASS_COLUMNS = ("target_words", "lo", "hi")
 class Config(TrainConfig):
     """GRPO: the common fields, plus:"""
 
-    rewards: dict = _f({}, "Reward config (longform.reward_models.combined.RewardConfig): weights {length, format, "
+    rewards: dict = help_field({}, "Reward config (longform.reward_models.combined.RewardConfig): weights {length, format, "
                            "quality, rm}, length_cap, judge (model spec), rm (reward-model folder), injection penalties.")
-    num_generations: int = _f(4, "Completions sampled per prompt (the group whose rewards are normalised).")
-    max_completion_length: int = _f(256, "Longest completion in tokens; prompt + this must fit in max_length.")
-    temperature: float = _f(1.0, "Sampling temperature of the generations.")
-    beta: float = _f(0.0, "KL penalty against the reference model (0: no reference model is loaded).")
-    multi_objective_aggregation: str = _f("normalize_then_sum", "normalize_then_sum (each reward normalised within its "
+    num_generations: int = help_field(4, "Completions sampled per prompt (the group whose rewards are normalised).")
+    max_completion_length: int = help_field(256, "Longest completion in tokens; prompt + this must fit in max_length.")
+    temperature: float = help_field(1.0, "Sampling temperature of the generations.")
+    beta: float = help_field(0.0, "KL penalty against the reference model (0: no reference model is loaded).")
+    multi_objective_aggregation: str = help_field("normalize_then_sum", "normalize_then_sum (each reward normalised within its "
                                                                 "group, LongWriter-Zero style) or sum_then_normalize.")
-    use_vllm: bool = _f(False, "Generate with vLLM (GPU only).")
-    vllm_mode: str = _f("colocate", "colocate (vLLM shares the training GPUs) or server (a `trl vllm-serve` process).")
-    vllm_gpu_memory_utilization: float = _f(0.3, "colocate: share of GPU memory vLLM may take.")
-    vllm_server_base_url: str | None = _f(None, "server mode: the vLLM server's URL (null: host/port defaults).")
+    use_vllm: bool = help_field(False, "Generate with vLLM (GPU only).")
+    vllm_mode: str = help_field("colocate", "colocate (vLLM shares the training GPUs) or server (a `trl vllm-serve` process).")
+    vllm_gpu_memory_utilization: float = help_field(0.3, "colocate: share of GPU memory vLLM may take.")
+    vllm_server_base_url: str | None = help_field(None, "server mode: the vLLM server's URL (null: host/port defaults).")
 
     kind = "grpo"
     default_split = "sft"

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from longform.config_io import help_field
 from longform.errors import UserError
-from longform.train.config import TrainConfig, _f
+from longform.train.config import TrainConfig
 from longform.train.data import as_messages, require_columns
 from longform.train.seqlen import chat_tokens
 
@@ -26,7 +27,7 @@ PEFT_TASK = "SEQ_CLS"
 class Config(TrainConfig):
     """RM: the common fields, plus:"""
 
-    center_rewards_coefficient: float | None = _f(None, "Weight of a penalty that keeps rewards centred on 0 (null: none).")
+    center_rewards_coefficient: float | None = help_field(None, "Weight of a penalty that keeps rewards centred on 0 (null: none).")
 
     kind = "rm"
     default_split = "rm"

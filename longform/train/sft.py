@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from longform.config_io import help_field
 from longform.errors import UserError
-from longform.train.config import TrainConfig, _f
+from longform.train.config import TrainConfig
 from longform.train.data import as_messages, require_columns
 from longform.train.seqlen import chat_tokens
 
@@ -20,7 +21,7 @@ from longform.train.seqlen import chat_tokens
 class Config(TrainConfig):
     """SFT: the common fields, plus:"""
 
-    completion_only_loss: bool = _f(True, "Compute the loss on the assistant's answer only (not on the instruction).")
+    completion_only_loss: bool = help_field(True, "Compute the loss on the assistant's answer only (not on the instruction).")
 
     kind = "sft"
     default_split = "sft"
