@@ -6,11 +6,16 @@ A round, as in QwenLM/Self-Lengthen (`step2_ext_responses.extend_response`):
 2. expand that half with the `selflengthen_expand` prompt (the half is the "original outline");
 3. keep the first two thirds of the expansion's paragraphs (of its sentences when it has fewer than
    three paragraphs): its last part tends to wrap up, which would end the text early;
-4. continue from the kept part with the whole current text as the outline. The original completes
-   the assistant turn directly; through a chat API we send the kept text as the assistant's turn
-   and ask it to go on (`selflengthen_continue`). A round short of its length goal is continued
-   again, bounded by `round_call_limit` (max_round_calls, or one call per round_words_per_call
-   words of the goal) and by `max_stalls` calls in a row that add next to nothing.
+4. continue from the kept part. The original completes the assistant turn directly, with the whole
+   current text as the outline. Through a chat API that is `continue_mode="whole"`: the kept text
+   is sent as the assistant's turn with a request to go on (`selflengthen_continue`). A 135M model
+   answers that by re-emitting the text it is shown (one round's state, three seeds each: 153 new
+   words with the whole text as the outline and a 40-word tail, 231 with the rest of the text as
+   the outline and the tail, 1,040 expanding the rest with no tail), so the default `continue_mode="rest"` continues by expanding the rest
+   of the current text piece by piece, in order (`rest_pieces`), each piece as the outline.
+   A round short of its length goal is continued again, bounded by `round_call_limit`
+   (max_round_calls, or one call per round_words_per_call words of the goal), by the pieces, and by
+   `max_stalls` calls in a row that add next to nothing.
 Before a chunk joins the round's text, lines that talk about the task and sentences that copy a
 long n-gram already written are dropped (`response_check`): a weak model copies from its outline.
 The round's text is kept only if it grew and passes the check (`response_check.check_response`).
@@ -47,6 +52,9 @@ class ExtenderSettings:
     """Bounds and sampling of the extension rounds (every loop is bounded by these counters)."""
 
     max_rounds: int = 8  # extension rounds at most (kept or not)
+    continue_mode: str = "rest"  # "rest": expand the rest of the text piece by piece; "whole": as the original
+    rest_piece_words: int = 200  # "rest": words of the current text one continuation expands
+    expand_factor: float = 3.0  # an expansion may run to this many times its outline's words
     growth: float = 2.0  # a round aims at growth x the current length (never past the target)
     min_gain_words: int = 100  # ... and at least this many more words
     keep_fraction: float = 2 / 3  # share of the first half's expansion kept (the original's 2/3)
@@ -86,6 +94,35 @@ def first_half(text: str) -> str:
     if not blocks:
         return ""
     return "\n\n".join(blocks[: max(1, len(blocks) // 2)])
+
+
+def rest_pieces(text: str, max_words: int) -> list[str]:
+    """The text after `first_half`, in order, as pieces of at most about `max_words` words (whole
+    blocks; a longer block is split at sentence ends): what "rest" continuations expand one by one."""
+    blocks = split_blocks(text)
+    pieces: list[str] = []
+    cur: list[str] = []
+    for block in blocks[max(1, len(blocks) // 2):]:
+        parts = [block] if count_words(block) <= max_words else _sentence_groups(block, max_words)
+        for part in parts:
+            if cur and count_words("\n\n".join([*cur, part])) > max_words:
+                pieces.append("\n\n".join(cur))
+                cur = []
+            cur.append(part)
+    if cur:
+        pieces.append("\n\n".join(cur))
+    return pieces
+
+
+def _sentence_groups(block: str, max_words: int) -> list[str]:
+    groups: list[str] = []
+    cur = ""
+    for sent in split_sentences(block):
+        if cur and count_words(cur) + count_words(sent) > max_words:
+            groups.append(cur)
+            cur = ""
+        cur = f"{cur} {sent}".strip()
+    return groups + ([cur] if cur else [])
 
 
 def keep_head(expansion: str, fraction: float = 2 / 3) -> str:
@@ -191,7 +228,7 @@ async def expand_call(model: ChatModel, instruction: str, former: str, lang: str
     """Expand the first half; returns (the kept head of the cleaned expansion, the completion)."""
     c = await model.complete(
         expand_messages(instruction, former, lang),
-        params(call_tokens(max(2 * count_words(former), EXPAND_MIN_WORDS), lang, settings), seed, settings), tag=tag,
+        params(expansion_tokens(former, lang, settings), seed, settings), tag=tag,
     )
     expansion = drop_repeating_sentences("", clean_chunk(c.text, lang), lang)
     return keep_head(expansion, settings.keep_fraction), c
@@ -208,29 +245,53 @@ async def continue_call(model: ChatModel, instruction: str, outline: str, draft:
     return drop_repeating_sentences(draft, chunk, lang), c
 
 
+async def rest_call(model: ChatModel, instruction: str, piece: str, draft: str, lang: str, *, last: bool,
+                    seed: int | None, settings: ExtenderSettings, tag: str) -> tuple[str, Completion]:
+    """A "rest" continuation: expand the next piece of the current text (the expand prompt, the piece
+    as the outline); all but the last piece keep their first two thirds, as the first half does.
+    Returns (the chunk without sentences repeating the draft, the completion)."""
+    c = await model.complete(expand_messages(instruction, piece, lang),
+                             params(expansion_tokens(piece, lang, settings), seed, settings), tag=tag)
+    chunk = clean_chunk(c.text, lang)
+    if not last:
+        chunk = keep_head(chunk, settings.keep_fraction)
+    return drop_repeating_sentences(draft, chunk, lang), c
+
+
+def expansion_tokens(outline: str, lang: str, settings: ExtenderSettings) -> int:
+    return call_tokens(max(math.ceil(settings.expand_factor * count_words(outline)), EXPAND_MIN_WORDS), lang, settings)
+
+
 def round_call_limit(goal: int, settings: ExtenderSettings) -> int:
     """Continuation calls a round may make: a long round rewrites more text, so it may call more."""
     return max(settings.max_round_calls, math.ceil(goal / max(1, settings.round_words_per_call)))
 
 
 def after_continue(draft: str, chunk: str, goal: int, calls: int, stalls: int,
-                   settings: ExtenderSettings, limit: int | None = None) -> dict[str, Any]:
-    """Pure control after one continuation: the round's new text, the stall count, and whether to
-    call again ("continue", "retry" after a stall) or end the round ("goal", "stalled", "max_calls")."""
+                   settings: ExtenderSettings, limit: int | None = None, pieces_left: int | None = None) -> dict[str, Any]:
+    """Pure control after one continuation: the round's new text, the stall count, whether the next
+    call moves on to the next piece ("rest" mode; `pieces_left` = pieces after this one, None in
+    "whole" mode), and whether to call again ("continue"; "retry" the same piece after a stall;
+    "skip" to the next piece after `max_stalls` stalls) or end the round ("goal", "max_calls",
+    "stalled", "outline_done")."""
     new = join_text(draft, chunk)
     added = count_words(new) - count_words(draft)
     stalled = added < settings.min_progress_words
     stalls = stalls + 1 if stalled else 0
+    more = pieces_left is None or pieces_left > 0
     if count_words(new) >= goal:
         event = "goal"
     elif calls >= (limit or settings.max_round_calls):
         event = "max_calls"
+    elif stalled and stalls <= settings.max_stalls:
+        event = "retry"
     elif stalled:
-        event = "retry" if stalls <= settings.max_stalls else "stalled"
+        event = "skip" if pieces_left else "stalled"
     else:
-        event = "continue"
-    return {"draft": new, "added": added, "stalls": stalls, "event": event,
-            "next": "continue" if event in ("continue", "retry") else "judge"}
+        event = "continue" if more else "outline_done"
+    advance = event in ("continue", "skip") and pieces_left is not None
+    return {"draft": new, "added": added, "stalls": 0 if event == "skip" else stalls, "event": event,
+            "advance": advance, "next": "continue" if event in ("continue", "retry", "skip") else "judge"}
 
 
 def cut_to_target(text: str, target: int, settings: ExtenderSettings) -> tuple[str, bool]:

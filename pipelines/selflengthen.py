@@ -5,8 +5,9 @@
 `generate`  the generator writes a first response (ONE call); a response that fails the check is
             written again with a new seed (bounded by `gen_tries`), the best one is kept.
 `expand`    the extender expands the current text's first half (ONE call) and keeps 2/3 of it.
-`continue`  ONE continuation of the round's text with the whole current text as the outline;
-            repeated while the round is short of its goal (bounded by `max_round_calls`).
+`continue`  ONE continuation of the round's text: by default the expansion of the next piece of
+            the rest of the text ("rest"), or as the original with the whole text as the outline
+            ("whole"); repeated while the round is short of its goal (bounded: see the extender).
 `judge`     no call: the round's text is kept if it grew and passes the check (ends a sentence,
             no repeated 10-word / 13-character n-gram, no meta text); then another round, or finish.
 `finish`    the manuscript (cut at a paragraph or sentence end when past the target).
@@ -96,7 +97,9 @@ class SelfLengthenState(TypedDict, total=False):
     text: str  # the current (last kept) text
     round: int  # rounds finished (kept or not)
     rounds: list[dict[str, Any]]
-    outline: str  # this round's outline (fixed for its calls: a stable prompt prefix)
+    outline: str  # "whole" mode: this round's outline (fixed for its calls: a stable prompt prefix)
+    pieces: list[str]  # "rest" mode: the rest of the text, piece by piece
+    piece: int  # the piece the next continuation expands
     goal: int
     draft: str  # this round's text so far
     expanded_words: int  # words kept from the expansion
@@ -169,23 +172,37 @@ def build_graph(model: ChatModel, settings: SelfLengthenSettings, progress: Prog
                                         tag=f"round-{r + 1}:expand")
         call_event(progress, c, index=r + 1, n_sections=n_steps, section_words=count_words(kept),
                    words_so_far=current, target_words=state["target_words"], decision="expand")
-        outline = ext.outline_for(text, ext.outline_budget_words(xm.n_ctx, lang, es), lang)
-        return {"outline": outline, "goal": goal, "draft": kept, "expanded_words": count_words(kept),
-                "round_call_limit": ext.round_call_limit(goal, es), "round_calls": 0, "round_stalls": 0, "round_events": [f"expand:{count_words(former)}->{count_words(kept)}"],
-                "next": "continue", "usage": add_usage(state.get("usage"), c)}
+        if es.continue_mode == "whole":
+            outline, pieces = ext.outline_for(text, ext.outline_budget_words(xm.n_ctx, lang, es), lang), []
+        else:
+            outline, pieces = "", ext.rest_pieces(text, es.rest_piece_words)
+        more = es.continue_mode == "whole" or bool(pieces)
+        return {"outline": outline, "pieces": pieces, "piece": 0, "goal": goal, "draft": kept,
+                "expanded_words": count_words(kept), "round_call_limit": ext.round_call_limit(goal, es),
+                "round_calls": 0, "round_stalls": 0,
+                "round_events": [f"expand:{count_words(former)}->{count_words(kept)}"],
+                "next": "continue" if more and count_words(kept) < goal else "judge",
+                "usage": add_usage(state.get("usage"), c)}
 
     async def continue_node(state: SelfLengthenState) -> dict[str, Any]:
         r, lang, draft, goal = state.get("round", 0), state["lang"], state.get("draft", ""), state["goal"]
         calls = state.get("round_calls", 0) + 1
-        chunk, c = await ext.continue_call(
-            xm, state["instruction"], state["outline"], draft, max(1, goal - count_words(draft)), lang,
-            seed=ext.call_seed(state.get("seed"), r + 1, calls), settings=es, tag=f"round-{r + 1}:continue{calls}",
-        )
+        seed, tag = ext.call_seed(state.get("seed"), r + 1, calls), f"round-{r + 1}:continue{calls}"
+        pieces, k = state.get("pieces") or [], state.get("piece", 0)
+        if es.continue_mode == "whole":
+            chunk, c = await ext.continue_call(xm, state["instruction"], state["outline"], draft,
+                                               max(1, goal - count_words(draft)), lang, seed=seed, settings=es, tag=tag)
+            left = None
+        else:
+            chunk, c = await ext.rest_call(xm, state["instruction"], pieces[k], draft, lang, last=k == len(pieces) - 1,
+                                           seed=seed, settings=es, tag=tag)
+            left = len(pieces) - k - 1
         d = ext.after_continue(draft, chunk, goal, calls, state.get("round_stalls", 0), es,
-                               state.get("round_call_limit"))
+                               state.get("round_call_limit"), left)
         call_event(progress, c, index=r + 1, n_sections=n_steps, section_words=count_words(d["draft"]),
                    words_so_far=count_words(state["text"]), target_words=state["target_words"], decision=d["event"])
         return {"draft": d["draft"], "round_calls": calls, "round_stalls": d["stalls"], "next": d["next"],
+                "piece": k + 1 if d["advance"] else k,
                 "round_events": [*state.get("round_events", []), f"{d['event']}:+{d['added']}"],
                 "usage": add_usage(state.get("usage"), c)}
 
@@ -199,7 +216,7 @@ def build_graph(model: ChatModel, settings: SelfLengthenSettings, progress: Prog
         }
         new_text = f["text"] if f["kept"] else text
         out: dict[str, Any] = {"text": new_text, "round": r + 1, "rounds": [*state.get("rounds", []), record],
-                               "draft": "", "outline": ""}
+                               "draft": "", "outline": "", "pieces": []}
         words = count_words(new_text)
         progress.event("section_done", index=r + 1, n_sections=n_steps,
                        title=f"round {r + 1} {'kept' if f['kept'] else 'rejected: ' + ', '.join(f['reasons'])}",
@@ -220,7 +237,7 @@ def build_graph(model: ChatModel, settings: SelfLengthenSettings, progress: Prog
     g.add_conditional_edges(START, lambda s: "generate" if not s.get("first_response") else _after_text(s, settings),
                             {"generate": "generate", "expand": "expand", "finish": "finish"})
     g.add_conditional_edges("generate", lambda s: s["next"], {"generate": "generate", "expand": "expand", "finish": "finish"})
-    g.add_edge("expand", "continue")
+    g.add_conditional_edges("expand", lambda s: s["next"], {"continue": "continue", "judge": "judge"})
     g.add_conditional_edges("continue", lambda s: s["next"], {"continue": "continue", "judge": "judge"})
     g.add_conditional_edges("judge", lambda s: s["next"], {"expand": "expand", "finish": "finish"})
     g.add_edge("finish", END)

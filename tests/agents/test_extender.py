@@ -106,3 +106,27 @@ def test_training_messages_drop_about_a_fifth_of_the_lines_deterministically():
     kept = [ln for ln in a[1]["content"].split("\n") if ln.startswith("Line ")]
     assert 25 <= len(kept) < 50
     assert a[:2] == ext.expand_messages("Write.", "\n\n".join(kept), "en")
+
+
+def test_rest_pieces_follow_the_first_half_in_order():
+    paras = [f"Paragraph {i} has a few words in it." for i in range(10)]  # 8 words each
+    text = "\n\n".join(paras)
+    pieces = ext.rest_pieces(text, 16)
+    assert pieces == ["\n\n".join(paras[5:7]), "\n\n".join(paras[7:9]), paras[9]]
+    assert ext.first_half(text) + "\n\n" + "\n\n".join(pieces) == text
+    long_block = " ".join(f"Sentence {i} is here." for i in range(12))  # one line: split at sentences
+    assert all(count_words(p) <= 9 for p in ext.rest_pieces(long_block, 9))
+    assert ext.rest_pieces("Only one sentence.", 100) == []
+
+
+def test_after_continue_moves_through_the_pieces():
+    s = ExtenderSettings(max_round_calls=10, min_progress_words=15, max_stalls=1)
+    d = ext.after_continue(prose(100), prose(50), 1000, 1, 0, s, pieces_left=2)
+    assert d["event"] == "continue" and d["advance"]
+    d = ext.after_continue(prose(100), prose(50), 1000, 1, 0, s, pieces_left=0)
+    assert d["event"] == "outline_done" and d["next"] == "judge"
+    d = ext.after_continue(prose(100), "Tiny.", 1000, 1, 0, s, pieces_left=2)
+    assert d["event"] == "retry" and not d["advance"]  # the same piece again, new seed
+    d = ext.after_continue(prose(100), "Tiny.", 1000, 2, 1, s, pieces_left=2)
+    assert d["event"] == "skip" and d["advance"] and d["stalls"] == 0
+    assert ext.after_continue(prose(100), "Tiny.", 1000, 2, 1, s, pieces_left=0)["event"] == "stalled"

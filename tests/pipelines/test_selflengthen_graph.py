@@ -10,6 +10,7 @@ from longform.pipelines import registry, selflengthen
 from longform.pipelines.selflengthen import SelfLengthenSettings
 
 from longform.errors import UserError
+from longform.text import count_words
 from tests.fakes import ScriptedFakeBackend, fake_model, prose, prose_zh
 
 
@@ -17,6 +18,20 @@ def run(backend, target, tmp_path, thread_id="t1", **kw):
     model = fake_model(backend, str(tmp_path / "calls.jsonl"))
     return asyncio.run(selflengthen.run(model, kw.pop("instruction", "Write a travel guide to Kyoto."), target,
                                         checkpoint_path=tmp_path / "ck.sqlite", thread_id=thread_id, **kw))
+
+
+def expanding(first_words=250, factor=2.5, zh=False):
+    """A fake writer: a first response of `first_words`; an expansion `factor` times its outline."""
+
+    def reply(messages, params):
+        user = messages[1]["content"]
+        for head, tail in (("Original outline:\n\n", "\n\nInstruction:"), ("原始大纲：\n\n", "\n\n指令：")):
+            if head in user:
+                n = round(factor * count_words(user.split(head, 1)[1].split(tail, 1)[0]))
+                return prose_zh(n) if zh else prose(n)
+        return prose_zh(first_words) if zh else prose(first_words)
+
+    return reply
 
 
 def calls(tmp_path):
@@ -35,7 +50,7 @@ def test_registered_with_settings():
 
 @pytest.mark.parametrize("target", [900, 2000])
 def test_rounds_lengthen_to_the_target(tmp_path, target):
-    r = run(ScriptedFakeBackend(default=lambda m, p: prose(250)), target, tmp_path)
+    r = run(ScriptedFakeBackend(default=expanding()), target, tmp_path)
     assert 0.9 * target <= r.words <= 1.2 * target
     assert r.plan_meta["first_words"] == 250 and r.plan_meta["kept_rounds"] >= 1
     rounds = r.sections[1:]
@@ -47,13 +62,27 @@ def test_rounds_lengthen_to_the_target(tmp_path, target):
     assert len(tags) == len(set(tags))
 
 
-def test_expand_sees_the_first_half_and_continue_sees_the_whole_text(tmp_path):
+def test_expand_sees_the_first_half_and_rest_continuations_the_next_pieces(tmp_path):
+    first = "\n\n".join(prose(40) for _ in range(10))
+    backend = ScriptedFakeBackend([first], default=expanding(factor=1.5))
+    s = SelfLengthenSettings(extender=ExtenderSettings(max_rounds=1, rest_piece_words=100))
+    r = run(backend, 5000, tmp_path, settings=s)
+    paras = first.split("\n\n")
+    prompts = [req[0][1]["content"] for req in backend.requests[1:]]
+    assert "\n\n".join(paras[:5]) in prompts[0] and paras[5] not in prompts[0]
+    # the rest, in order, two 40-word paragraphs a piece (at most 100 words)
+    for k, prompt in enumerate(prompts[1:]):
+        assert "\n\n".join(paras[5 + 2 * k : 7 + 2 * k]) in prompt
+        assert [m["role"] for m in backend.requests[1 + 1 + k][0]] == ["system", "user"]
+    assert len(prompts) == 1 + 3  # pieces: paragraphs 6-7, 8-9, 10
+    assert r.sections[1]["events"][-1].startswith("outline_done")
+
+
+def test_whole_mode_continues_with_the_whole_text_as_outline(tmp_path):
     first = "\n\n".join(prose(40) for _ in range(6))
     backend = ScriptedFakeBackend([first], default=lambda m, p: prose(300))
-    run(backend, 600, tmp_path, settings=SelfLengthenSettings(extender=ExtenderSettings(max_rounds=1)))
-    paras = first.split("\n\n")
-    expand_prompt = backend.requests[1][0][1]["content"]
-    assert "\n\n".join(paras[:3]) in expand_prompt and paras[3] not in expand_prompt
+    s = SelfLengthenSettings(extender=ExtenderSettings(max_rounds=1, continue_mode="whole"))
+    run(backend, 600, tmp_path, settings=s)
     cont = backend.requests[2][0]
     assert first in cont[1]["content"]  # the whole current text is the outline
     assert [m["role"] for m in cont] == ["system", "user", "assistant", "user"]
@@ -110,7 +139,7 @@ def test_generator_tries_are_bounded(tmp_path):
 
 def test_first_response_given_extends_with_the_extender_model(tmp_path):
     gen_backend = ScriptedFakeBackend([])
-    ext_backend = ScriptedFakeBackend(default=lambda m, p: prose(300))
+    ext_backend = ScriptedFakeBackend(default=expanding())
     r = asyncio.run(selflengthen.run(
         fake_model(gen_backend), "Write about tea.", 800, first_response=prose(200),
         extender=fake_model(ext_backend), checkpoint_path=tmp_path / "ck.sqlite", thread_id="x"))
@@ -137,7 +166,7 @@ class Boom(Exception):
 
 
 def test_resume_never_requests_a_finished_step(tmp_path):
-    script = [prose(300), prose(200), prose(250), Boom("killed")]
+    script = [prose(700), prose(200), prose(250), Boom("killed")]  # the rest of 700 words: two pieces
     model = fake_model(ScriptedFakeBackend(script), str(tmp_path / "calls.jsonl"))
     model.retry = type(model.retry)(max_attempts=1)
     with pytest.raises(Boom):
@@ -151,7 +180,7 @@ def test_resume_never_requests_a_finished_step(tmp_path):
     after = [c["tag"] for c in calls(tmp_path)][len(before):]
     assert r.resumed and after[0] == "round-1:continue2"
     assert not any(t in before for t in after)
-    assert r.plan_meta["first_words"] == 300
+    assert r.plan_meta["first_words"] == 700
     backend3 = ScriptedFakeBackend([])
     r2 = asyncio.run(selflengthen.run(fake_model(backend3), "Write about tea.", 1500, checkpoint_path=tmp_path / "ck.sqlite",
                                       thread_id="r", resume=True))
