@@ -59,7 +59,7 @@ def test_targets_from_flags(capsys, tmp_path):
         (["--response", "TEXT"], "no instruction"),
         (["--instruction", "@/nonexistent/i.txt", "--response", "TEXT"], "does not exist"),
         (["--instruction", "Write.", "--response", "TEXT", "--rm", "/nonexistent/rm"], "no such reward-model folder"),
-        (["--instruction", "Write.", "--response", "TEXT", "--config", "/nonexistent/r.yaml"], "cannot read reward config"),
+        (["--instruction", "Write.", "--response", "TEXT", "--config", "/nonexistent/r.yaml"], "r.yaml does not exist"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(capsys, tmp_path, argv, needle):
