@@ -9,21 +9,16 @@ the run with one line.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any
 
+from longform import config_io
+from longform.config_io import help_field as _f
 from longform.errors import UserError
 from longform.llm.redact import redact
-
-
-def _f(default: Any, help: str) -> Any:
-    if isinstance(default, (list, dict)):
-        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help})
-    return field(default=default, metadata={"help": help})
 
 
 @dataclass
@@ -158,47 +153,6 @@ SECTIONS: dict[str, type] = {
 }
 
 
-def _type_ok(value: Any, hint: Any) -> bool:
-    origin, args = get_origin(hint), get_args(hint)
-    if hint is Any:
-        return True
-    if origin is None:
-        if hint is float:
-            return isinstance(value, (int, float)) and not isinstance(value, bool)
-        if hint is int:
-            return isinstance(value, int) and not isinstance(value, bool)
-        return isinstance(value, hint)
-    if origin is list:
-        return isinstance(value, list) and all(_type_ok(v, args[0]) for v in value)
-    return any(_type_ok(value, a) if a is not type(None) else value is None for a in args)
-
-
-def _type_name(hint: Any) -> str:
-    return str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
-
-
-def _build(cls: type, data: Any, where: str, prefix: str) -> Any:
-    if not isinstance(data, dict):
-        raise UserError(f"{where}: `{prefix.rstrip('.') or 'the file'}` must be a mapping of keys, got {type(data).__name__}")
-    hints = get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    kwargs: dict[str, Any] = {}
-    for key, value in data.items():
-        full = f"{prefix}{key}"
-        if key not in names:
-            close = difflib.get_close_matches(str(key), names, n=1)
-            hint = f" (did you mean `{prefix}{close[0]}`?)" if close else ""
-            raise UserError(f"{where}: unknown key `{full}`{hint}; valid keys{' of ' + prefix.rstrip('.') if prefix else ''}: "
-                            f"{', '.join(names)}")
-        if cls is SelfLengthenConfig and key in SECTIONS:
-            kwargs[key] = _build(SECTIONS[key], value if value is not None else {}, where, f"{full}.")
-            continue
-        if not _type_ok(value, hints[key]):
-            raise UserError(f"{where}: key `{full}` must be {_type_name(hints[key])}, got {value!r}")
-        kwargs[key] = value
-    return cls(**kwargs)
-
-
 def check_spec(spec: str, key: str, where: str) -> None:
     """A model spec that names a local checkpoint or GGUF file must point at one that exists."""
     kind, _, name = spec.partition(":")
@@ -257,42 +211,11 @@ def validate(cfg: SelfLengthenConfig, where: str) -> SelfLengthenConfig:
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> SelfLengthenConfig:
     """Read and check a YAML config; `overrides` maps dotted keys (e.g. "models.generator") to values."""
-    import yaml
-
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"config file {p} does not exist; pass --config configs/selflengthen/<name>.yaml") from None
-    except OSError as exc:
-        raise UserError(f"cannot read config file {p}: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise UserError(f"{p}{f': line {mark.line + 1}' if mark else ''}: not valid YAML") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{p}: the top level must be a mapping of keys, got {type(data).__name__}")
-    for dotted, value in (overrides or {}).items():
-        node = data
-        parts = dotted.split(".")
-        for part in parts[:-1]:
-            if not isinstance(node.get(part), dict):
-                node[part] = {}
-            node = node[part]
-        node[parts[-1]] = value
-    return validate(_build(SelfLengthenConfig, data, str(p), ""), str(p))
+    data = config_io.read_yaml(path, example="configs/selflengthen/cpu-smoke.yaml")
+    config_io.apply_overrides(data, overrides)
+    return validate(config_io.build(SelfLengthenConfig, data, str(path)), str(path))
 
 
 def describe_keys() -> str:
     """Every key with its default and help."""
-    lines: list[str] = []
-    for f in dataclasses.fields(SelfLengthenConfig):
-        if f.name in SECTIONS:
-            lines.append(f"{f.name}:  # {f.metadata['help']}")
-            for g in dataclasses.fields(SECTIONS[f.name]):
-                default = g.default_factory() if g.default_factory is not dataclasses.MISSING else g.default  # type: ignore[misc]
-                lines.append(f"  {g.name}: {json.dumps(default, ensure_ascii=False)}  # {g.metadata['help']}")
-        else:
-            lines.append(f"{f.name}: {json.dumps(f.default, ensure_ascii=False)}  # {f.metadata['help']}")
-    return "\n".join(lines)
+    return config_io.describe_keys(SelfLengthenConfig)
