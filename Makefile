@@ -59,3 +59,7 @@ selflengthen-smoke:  ## Self-Lengthen loop on CPU: two iterations (self-instruct
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
+
+.PHONY: test-threads
+test-threads:  ## the whole suite with the real embedded model on 2 CPU threads instead of 1 (sampled text changes with the count: tests must assert guarantees, not one build's sample)
+	LONGFORM_TEST_THREADS=2 $(BIN)/pytest -q

@@ -305,10 +305,10 @@ def test_push_to_hub_pushes_every_split_and_the_card(tmp_path, monkeypatch):
 
     import datasets
     import huggingface_hub
+    from longform.pipelines import dataset_builder as db
 
     from longform.commands.dataset import push_to_hub
     from longform.dataset_config import from_dict
-    from longform.pipelines import dataset_builder as db
     from tests.pipelines.dataset_fakes import answer, fake_model
 
     ins = tmp_path / "i.jsonl"

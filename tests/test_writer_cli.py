@@ -13,11 +13,12 @@ import pytest
 
 from longform import run_record as rr
 from longform.writer_cli import main, words_from_prompt
+from tests.model_threads import THREADS_ARGV
 
 WRITER = [sys.executable, "-m", "longform.writer_cli"]
 # One thread: on a busy 2-core machine llama.cpp with 2 threads spins at its barriers and runs
 # several times slower; with one it degrades gracefully.
-THREADS = ["--threads", "1"]
+THREADS = THREADS_ARGV
 
 
 def err_lines(capsys):
@@ -75,7 +76,7 @@ def test_bad_input_is_refused_before_any_run_file_is_written(tmp_path, capsys, c
         "stall-timeout-negative": ["Write.", "--words", "50", "--stall-timeout", "-1"],
         "concurrency-0": ["Write.", "--words", "50", "--concurrency", "0"],
         "prompt-5mb": ["--prompt-file", str(big), "--words", "50"],
-        "prompt-over-half-the-window": ["Write about tea. " * 400, "--words", "50", "--n-ctx", "2048", "--threads", "1"],
+        "prompt-over-half-the-window": ["Write about tea. " * 400, "--words", "50", "--n-ctx", "2048", *THREADS_ARGV],
     }[case]
     code = main(argv + ["--out", str(out)])
     lines = err_lines(capsys)

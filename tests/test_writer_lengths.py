@@ -10,6 +10,7 @@ import pytest
 
 from longform import run_record as rr
 from longform.writer_cli import main, stated_length, words_from_prompt
+from tests.model_threads import THREADS_ARGV
 
 
 def test_target_from_the_stated_interval():
@@ -46,7 +47,7 @@ def test_writer_lands_inside_an_at_least_interval(tmp_path):
     out = tmp_path / "run"
     r = subprocess.run([sys.executable, "-m", "longform.writer_cli",
                         "Write a short note about green tea. Write at least 120 words.",
-                        "--out", str(out), "--no-cache", "--threads", "1"],
+                        "--out", str(out), "--no-cache", *THREADS_ARGV],
                        capture_output=True, text=True, timeout=900, check=False)
     assert r.returncode == 0, r.stderr
     front, _ = rr.read_manuscript(out / rr.MANUSCRIPT)

@@ -9,6 +9,7 @@ import pytest
 
 from longform.cli import main
 from tests.eval.conftest import write_jsonl
+from tests.model_threads import THREADS_ARGV
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -64,7 +65,7 @@ def test_embedded_eval_end_to_end_and_rerun_generates_nothing(tmp_path, capsys):
     ])
     out = tmp_path / "ev"
     argv = ["eval", "ruler", "--data", str(data), "--method", "direct", "--out", str(out), "--no-cache",
-            "--threads", "1", "--no-progress"]
+            *THREADS_ARGV, "--no-progress"]
     assert main(argv) == 0
     summary = capsys.readouterr().out.strip().splitlines()[-1]
     assert summary.startswith("eval: 2 done, 0 failed") and "report.md" in summary

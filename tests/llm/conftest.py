@@ -8,6 +8,7 @@ import urllib.request
 import pytest
 
 from longform.llm.embedded import default_gguf_path
+from tests.model_threads import FIXTURE_THREADS
 
 
 def free_port() -> int:
@@ -48,4 +49,4 @@ def llama_server(tmp_path_factory):
 def embedded_backend():
     from longform.llm.embedded import EmbeddedBackend
 
-    return EmbeddedBackend(n_ctx=2048)
+    return EmbeddedBackend(n_ctx=2048, n_threads=FIXTURE_THREADS)

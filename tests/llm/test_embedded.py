@@ -8,6 +8,7 @@ import pytest
 from longform.llm import ChatModel, GenParams
 from longform.llm.cache import RequestCache
 from longform.llm.call_log import CallLog
+from tests.model_threads import THREADS
 
 pytestmark = pytest.mark.model
 
@@ -179,6 +180,7 @@ secs, meta = asyncio.run(planner.make_plan(model, "Write an article about the hi
 assert len(secs) == 4 and sum(s["words"] for s in secs) == 600
 print(json.dumps(c.parsed))
 """
+    code = code.replace("n_threads=1", f"n_threads={THREADS}")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-1500:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"w": "alpha beta gamma delta epsilon"}

@@ -10,6 +10,7 @@ import pytest
 
 from longform.errors import UserError
 from longform.llm import GenParams, LLMConfig, load_model, parse_spec
+from tests.model_threads import THREADS
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def test_spec_and_bad_paths(tmp_path):
 
 
 def test_generation_is_bounded_seeded_and_counted(tiny_dir):
-    model = load_model(LLMConfig(model=f"transformers:{tiny_dir}", no_cache=True, n_threads=1))
+    model = load_model(LLMConfig(model=f"transformers:{tiny_dir}", no_cache=True, n_threads=THREADS))
     assert model.backend.model_id.startswith("transformers:tiny@") and model.n_ctx == 8192
     a = complete(model, "Name three teas.", max_tokens=12, seed=3, temperature=0.8)
     b = complete(model, "Name three teas.", max_tokens=12, seed=3, temperature=0.8)

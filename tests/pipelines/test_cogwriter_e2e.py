@@ -18,6 +18,7 @@ from longform.pipelines.graph_support import open_checkpointer
 from bench.sim_server import SimServer
 from longform import run_record as rr
 from longform.writer_cli import main
+from tests.model_threads import THREADS_ARGV
 
 WRITER = [sys.executable, "-m", "longform.writer_cli"]
 DIARY = 'Write a 12-week diary of a gardener. Week 2 must mention "the red umbrella". Every 3rd week mentions "rain".'
@@ -114,7 +115,7 @@ def test_cogwriter_on_the_embedded_model(tmp_path):
     req.write_text(json.dumps({"units": {"name": "Week", "count": 3}, "constraints": [
         {"kind": "single", "unit": 2, "text": 'mention "garden"', "keywords": ["garden"]}]}))
     r = subprocess.run(WRITER + ["Write a 3-week diary of a young gardener.", "--words", "120", "--method", "cogwriter",
-                                 "--requirements", str(req), "--threads", "1", "--no-cache", "--seed", "1",
+                                 "--requirements", str(req), *THREADS_ARGV, "--no-cache", "--seed", "1",
                                  "--out", str(out)], capture_output=True, text=True, timeout=900, check=False)
     assert r.returncode == 0, r.stderr
     front, body = rr.read_manuscript(out / rr.MANUSCRIPT)

@@ -13,6 +13,7 @@ from longform.pipelines.selflengthen import SelfLengthenSettings
 from longform.llm import load_model
 from longform.text import count_words
 from longform.writer_cli import main
+from tests.model_threads import THREADS
 
 
 def test_writer_bad_flags_exit_2(tmp_path, capsys):
@@ -26,7 +27,7 @@ def test_rounds_on_the_embedded_model(tmp_path):
     s = SelfLengthenSettings(
         gen_tries=2, generator=GeneratorSettings(max_tokens=60),
         extender=ExtenderSettings(max_rounds=1, max_round_calls=1, round_words_per_call=10_000, max_call_tokens=120))
-    model = load_model(n_threads=1, no_cache=True, n_ctx=2048, call_log_path=str(tmp_path / "calls.jsonl"))
+    model = load_model(n_threads=THREADS, no_cache=True, n_ctx=2048, call_log_path=str(tmp_path / "calls.jsonl"))
     try:
         r = asyncio.run(selflengthen.run(model, "Write a short guide to brewing green tea at home.", target, seed=3,
                                          settings=s, checkpoint_path=tmp_path / "ck.sqlite", thread_id="e2e"))
@@ -56,6 +57,7 @@ def test_writer_max_rounds_bad_value_exits_2_before_writing(tmp_path, capsys):
 
 def test_writer_max_rounds_reaches_the_settings():
     from longform.pipelines import registry
+
     from longform.writer_cli import build_parser, method_options
 
     assert build_parser().parse_args(["x", "--out", "o", "--max-rounds", "3"]).max_rounds == 3

@@ -20,6 +20,7 @@ from longform.reward_models.quality import DIMENSIONS
 
 from longform.llm import LLMConfig, load_model
 from tests.fakes import ScriptedFakeBackend, fake_model
+from tests.model_threads import THREADS
 from tests.reward_models.injection_cases import CASES
 
 BENCH = Path(__file__).resolve().parents[3] / "shared" / "benchmarks"
@@ -104,7 +105,7 @@ def test_embedded_judge_injected_never_above_clean(tmp_path):
     _, instruction, base, injected = CASES[2]
 
     async def both():
-        model = load_model(LLMConfig(n_threads=1, cache_path=str(tmp_path / "cache.sqlite")))
+        model = load_model(LLMConfig(n_threads=THREADS, cache_path=str(tmp_path / "cache.sqlite")))
         try:
             return (await score_all(instruction, base, judge_model=model),
                     await score_all(instruction, injected, judge_model=model))

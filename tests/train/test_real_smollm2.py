@@ -10,6 +10,7 @@ import pytest
 
 from longform.train import run_training
 from longform.writer_cli import main as writer_main
+from tests.model_threads import THREADS_ARGV
 from tests.train.conftest import full_only, smoke_config, write_dataset
 
 pytestmark = [pytest.mark.model, full_only]
@@ -29,7 +30,7 @@ def test_sft_on_smollm2_then_writer_uses_the_checkpoint(tmp_path):
 
     run = tmp_path / "run"
     rc = writer_main(["Write a 40-word note about green tea.", "--words", "40", "--method", "direct",
-                      "--model", f"transformers:{out}", "--threads", "1", "--no-cache", "--out", str(run)])
+                      "--model", f"transformers:{out}", *THREADS_ARGV, "--no-cache", "--out", str(run)])
     assert rc == 0
     text = (run / "manuscript.md").read_text()
     assert text.startswith("---\n") and f"model: transformers:{out.name}@" in text
