@@ -170,7 +170,7 @@ class SimServer:
         if self._thread is not None:
             self._thread.join(10)
 
-    def __enter__(self) -> SimServer:  # noqa: PYI034
+    def __enter__(self) -> SimServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

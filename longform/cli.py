@@ -15,8 +15,8 @@ import sys
 from longform import __version__
 from longform.cli_support import ArgumentParser, guarded
 from longform.commands import chat, dataset, score
-from longform.commands import selflengthen as selflengthen_command
 from longform.commands import eval as eval_command
+from longform.commands import selflengthen as selflengthen_command
 from longform.commands import train as train_command
 
 

@@ -8,7 +8,8 @@ import os
 import signal
 import sys
 import threading
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from longform.errors import LongformError
 

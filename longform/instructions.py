@@ -214,7 +214,7 @@ _ZH_TEMPLATES = {
 
 
 def _round50(x: float) -> int:
-    return max(50, int(round(x / 50.0)) * 50)
+    return max(50, round(x / 50.0) * 50)
 
 
 def with_constraint(text: str, lang: str, kind: str, length: int) -> tuple[str, Constraint]:

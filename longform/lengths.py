@@ -66,11 +66,11 @@ def make_spec(kind: str, length: int = 0, lo: float | None = None, hi: float | N
         if lo is None or hi is None:
             raise ValueError("a range needs lo and hi")
         a, b = longen_interval("range", 0, (int(lo), int(hi)))
-        return LengthSpec("range", int(round((a + b) / 2)), a, b, int(round((a + b) / 2)))
+        return LengthSpec("range", round((a + b) / 2), a, b, round((a + b) / 2))
     if kind not in _LONGEN:
         raise ValueError(f"unknown length kind {kind!r}; valid kinds: {', '.join(KINDS)}")
     a, b = longen_interval(_LONGEN[kind], int(length))
-    return LengthSpec(kind, int(length), a, b, int(round((a + b) / 2)))
+    return LengthSpec(kind, int(length), a, b, round((a + b) / 2))
 
 
 def spec_from_target(target: Any) -> LengthSpec:
@@ -195,10 +195,10 @@ def _normalise(text: str) -> str:
     t = re.sub(r"(?<=\d)[,，](?=\d{3}(?!\d))", "", t)
     t = _zh_numerals_to_digits(t)
     t = _en_numbers_to_digits(t)
-    t = re.sub(r"(\d+(?:\.\d+)?)\s*万", lambda m: str(int(round(float(m.group(1)) * 10000))), t)
+    t = re.sub(r"(\d+(?:\.\d+)?)\s*万", lambda m: str(round(float(m.group(1)) * 10000)), t)
     t = re.sub(r"(\d+(?:\.\d+)?)\s*千(?=\s*(?:多|余|来)?\s*(?:个)?(?:汉)?字)",
-               lambda m: str(int(round(float(m.group(1)) * 1000))), t)
-    t = re.sub(r"(\d+(?:\.\d+)?)\s*[kK](?![a-zA-Z])", lambda m: str(int(round(float(m.group(1)) * 1000))), t)
+               lambda m: str(round(float(m.group(1)) * 1000)), t)
+    t = re.sub(r"(\d+(?:\.\d+)?)\s*[kK](?![a-zA-Z])", lambda m: str(round(float(m.group(1)) * 1000)), t)
     return t
 
 
@@ -298,7 +298,7 @@ MIN_WORDS = 10  # "in one word", "一字一句", "十字路口": below this a nu
 
 
 def _positive(*values: str) -> list[int] | None:
-    nums = [int(round(float(v))) for v in values]
+    nums = [round(float(v)) for v in values]
     return nums if all(n >= MIN_WORDS for n in nums) else None
 
 

@@ -82,7 +82,7 @@ class RunProgress:
         self._task: Any = None
         self._activity: Any = None
 
-    def __enter__(self) -> RunProgress:  # noqa: PYI034
+    def __enter__(self) -> RunProgress:
         if self.live:
             self._progress = Progress(
                 TextColumn("[bold]section {task.fields[section]}"),

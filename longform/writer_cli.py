@@ -27,12 +27,12 @@ from longform import run_record as rr
 from longform.cli_support import ArgumentParser, guarded
 from longform.constraints import spec as constraint_spec
 from longform.errors import UserError
+from longform.lengths import parse_length
 from longform.llm import load_model
 from longform.llm.redact import REDACTED
 from longform.llm_args import add_model_args, llm_config_from_args
 from longform.pipelines import registry
 from longform.progress import RunProgress
-from longform.lengths import parse_length
 from longform.scores import length_score
 from longform.text import detect_language
 

@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from longform.pipelines import registry
+
 from longform.dataset_config import DatasetConfig
 from longform.errors import LongformError, UserError
 from longform.filters import Deduplicator, check_output
-from longform.llm.redact import redact_text
 from longform.instructions import Instruction, LoadReport, augment, load_instructions
-from longform.pipelines import registry
+from longform.llm.redact import redact_text
 from longform.shard_store import ShardStore, atomic_write_text, latest_rows
 
 SPLITS = ("sft", "dpo", "rm", "raw")

@@ -37,7 +37,7 @@ TOKENS_PER_WORD = {"en": 1.35, "zh": 1.6}
 
 def make_settings(options: Any) -> None:
     """direct has no settings."""
-    return None
+    return
 
 
 class DirectState(TypedDict, total=False):

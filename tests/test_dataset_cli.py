@@ -94,7 +94,7 @@ def reference(jobs):
 def test_build_writes_loadable_splits_and_card(reference):
     from datasets import load_dataset
 
-    cfg, ds, p = reference
+    _cfg, ds, p = reference
     raw = rows(ds, "raw")
     assert len(raw) == 3 and len({r["id"] for r in raw}) == 3
     assert all(r["status"] in ("kept", "dropped") for r in raw)
@@ -140,7 +140,7 @@ def test_trl_trainers_accept_sft_and_dpo(reference, tmp_path):
 
 @pytest.mark.model
 def test_shards_merged_equal_a_single_run(reference, jobs):
-    cfg, ref, _ = reference
+    _cfg, ref, _ = reference
     # same model, seeds and cache: the shards' records are the reference's, served from the cache
     scfg = write_job(jobs, "sharded", cache=jobs / "ref-cache.sqlite")
     for k in range(2):

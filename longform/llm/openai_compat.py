@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from longform.errors import ModelError, UserError
 from longform.llm.backend import Backend
@@ -137,10 +137,10 @@ class OpenAIBackend(Backend):
 
 def chat_request(model: str, messages: list[Message], params: GenParams) -> dict[str, Any]:
     """The OpenAI chat-completions arguments that `params` maps to (litellm takes the same)."""
-    kwargs: dict[str, Any] = dict(
-        model=model, messages=list(messages), max_tokens=params.max_tokens, temperature=params.temperature,
-        top_p=params.top_p,
-    )
+    kwargs: dict[str, Any] = {
+        "model": model, "messages": list(messages), "max_tokens": params.max_tokens, "temperature": params.temperature,
+        "top_p": params.top_p,
+    }
     if params.seed is not None:
         kwargs["seed"] = params.seed
     if params.stop:

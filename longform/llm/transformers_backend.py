@@ -107,7 +107,7 @@ class TransformersBackend(Backend):
         if room <= 0:
             raise ModelError(f"the prompt ({len(ids)} tokens) fills the {self.n_ctx}-token context of {self.model_id}")
         max_new = min(params.max_tokens, room)
-        kwargs: dict[str, Any] = dict(max_new_tokens=max_new, pad_token_id=self._tok.pad_token_id or self._tok.eos_token_id)
+        kwargs: dict[str, Any] = {"max_new_tokens": max_new, "pad_token_id": self._tok.pad_token_id or self._tok.eos_token_id}
         if params.temperature and params.temperature > 0:
             kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
         else:

@@ -51,13 +51,13 @@ class VLLMBackend(Backend):
     def _sampling_params(self, params: GenParams) -> Any:
         from vllm import SamplingParams
 
-        kwargs: dict[str, Any] = dict(
-            max_tokens=params.max_tokens,
-            temperature=params.temperature,
-            top_p=params.top_p,
-            seed=params.seed,
-            stop=list(params.stop) or None,
-        )
+        kwargs: dict[str, Any] = {
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "seed": params.seed,
+            "stop": list(params.stop) or None,
+        }
         if params.repeat_penalty is not None:
             kwargs["repetition_penalty"] = params.repeat_penalty
         if params.json_schema is not None:
@@ -84,7 +84,7 @@ class VLLMBackend(Backend):
                     [self._sampling_params(p.params) for p in batch],
                     use_tqdm=False,
                 )
-            except Exception as exc:  # hand the failure to every waiter
+            except Exception as exc:  # noqa: BLE001 (hand the failure to every waiter)
                 for p in batch:
                     p.future.set_exception(exc)
                 continue

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from longform.errors import UserError
 
-TINY = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-            intermediate_size=128, max_position_embeddings=8192, tie_word_embeddings=True)
+TINY = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+            "intermediate_size": 128, "max_position_embeddings": 8192, "tie_word_embeddings": True}
 
 
 def models_dir() -> Path:

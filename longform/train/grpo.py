@@ -115,8 +115,8 @@ def make_trainer(cfg: Config, model_path: str, tokenizer: Any, train_ds: Any, ev
     common = {k: v for k, v in common.items() if k != "max_length"}
     vllm: dict[str, Any] = {}
     if cfg.use_vllm:
-        vllm = dict(use_vllm=True, vllm_mode=cfg.vllm_mode, vllm_gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
-                    vllm_max_model_length=cfg.max_length)
+        vllm = {"use_vllm": True, "vllm_mode": cfg.vllm_mode, "vllm_gpu_memory_utilization": cfg.vllm_gpu_memory_utilization,
+                    "vllm_max_model_length": cfg.max_length}
         if cfg.vllm_server_base_url:
             vllm["vllm_server_base_url"] = cfg.vllm_server_base_url
     args = GRPOConfig(**common, num_generations=cfg.num_generations, max_completion_length=cfg.max_completion_length,

@@ -120,18 +120,18 @@ def common_args(cfg: cfgmod.TrainConfig, device: str, out: Path, config_cls: typ
     import dataclasses
 
     warmup = cfg.warmup_steps
-    args: dict[str, Any] = dict(
-        output_dir=str(out / CHECKPOINTS), max_steps=cfg.max_steps,
-        per_device_train_batch_size=cfg.per_device_train_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps, learning_rate=cfg.learning_rate,
-        lr_scheduler_type=cfg.lr_scheduler_type, warmup_steps=int(warmup) if warmup >= 1 else warmup,
-        weight_decay=cfg.weight_decay, max_grad_norm=cfg.max_grad_norm, logging_steps=cfg.logging_steps,
-        save_strategy="steps", save_steps=cfg.save_steps, save_total_limit=cfg.save_total_limit, seed=cfg.seed,
-        bf16=cfg.bf16, gradient_checkpointing=cfg.gradient_checkpointing, report_to="none",
-        use_cpu=device == "cpu", disable_tqdm=True, dataloader_num_workers=0,
-        model_init_kwargs={"dtype": "bfloat16" if cfg.bf16 else "float32",
+    args: dict[str, Any] = {
+        "output_dir": str(out / CHECKPOINTS), "max_steps": cfg.max_steps,
+        "per_device_train_batch_size": cfg.per_device_train_batch_size,
+        "gradient_accumulation_steps": cfg.gradient_accumulation_steps, "learning_rate": cfg.learning_rate,
+        "lr_scheduler_type": cfg.lr_scheduler_type, "warmup_steps": int(warmup) if warmup >= 1 else warmup,
+        "weight_decay": cfg.weight_decay, "max_grad_norm": cfg.max_grad_norm, "logging_steps": cfg.logging_steps,
+        "save_strategy": "steps", "save_steps": cfg.save_steps, "save_total_limit": cfg.save_total_limit, "seed": cfg.seed,
+        "bf16": cfg.bf16, "gradient_checkpointing": cfg.gradient_checkpointing, "report_to": "none",
+        "use_cpu": device == "cpu", "disable_tqdm": True, "dataloader_num_workers": 0,
+        "model_init_kwargs": {"dtype": "bfloat16" if cfg.bf16 else "float32",
                            **({"attn_implementation": cfg.attn_implementation} if cfg.attn_implementation else {})},
-    )
+    }
     names = {f.name for f in dataclasses.fields(config_cls)}
     for key, value in cfg.trl_args.items():
         if key not in names:
@@ -212,7 +212,7 @@ def _save_on_interrupt(trainer: Any, ckpt_dir: Path) -> None:
     try:
         trainer._save_checkpoint(trainer.model, trial=None)
         log(f"train: interrupted; saved checkpoint-{step} in {ckpt_dir}")
-    except Exception as exc:  # a second signal or a full disk: the last periodic checkpoint still stands
+    except Exception as exc:  # noqa: BLE001 (a second signal or a full disk): the last periodic checkpoint still stands
         log(f"train: interrupted; could not save step {step} ({exc}); the last saved checkpoint stands")
 
 

@@ -11,14 +11,7 @@ from typing import Any
 from longform.llm import ChatModel, RetryPolicy
 from tests.fakes import ScriptedFakeBackend
 
-VOCAB = (
-    "harbour morning gull net wall boat father light window quay bell pier tide baker loaf chapel rain "
-    "stone river lantern letter road market kettle garden orchard winter summer cloud hill valley bridge "
-    "clock station ticket engine carriage field fence sheep shepherd mountain forest path cabin fire "
-    "story captain sailor island compass map journey village teacher student notebook pencil library "
-    "shelf window candle supper bread cheese apple pear plum cherry honey tea cup saucer spoon table "
-    "chair door key lock garden gate rose tulip meadow stream pebble shell sand wave storm thunder"
-).split()
+VOCAB = ["harbour", "morning", "gull", "net", "wall", "boat", "father", "light", "window", "quay", "bell", "pier", "tide", "baker", "loaf", "chapel", "rain", "stone", "river", "lantern", "letter", "road", "market", "kettle", "garden", "orchard", "winter", "summer", "cloud", "hill", "valley", "bridge", "clock", "station", "ticket", "engine", "carriage", "field", "fence", "sheep", "shepherd", "mountain", "forest", "path", "cabin", "fire", "story", "captain", "sailor", "island", "compass", "map", "journey", "village", "teacher", "student", "notebook", "pencil", "library", "shelf", "window", "candle", "supper", "bread", "cheese", "apple", "pear", "plum", "cherry", "honey", "tea", "cup", "saucer", "spoon", "table", "chair", "door", "key", "lock", "garden", "gate", "rose", "tulip", "meadow", "stream", "pebble", "shell", "sand", "wave", "storm", "thunder"]
 ZH_CHARS = "清晨港口慢慢醒来海鸥在渔网上争吵她按照父亲教方法数着船只灯塔雨水石桥河流集市花园冬天夏天云朵山谷车站钟表"
 
 
@@ -43,7 +36,7 @@ def prose(n_words: int, salt: int = 0, lang: str = "en") -> str:
     return " ".join(sentences)
 
 
-def answer(length_for: Any = None):  # noqa: ANN201
+def answer(length_for: Any = None):
     """A scripted step: plans get a 1-section JSON plan; prose gets `length_for(messages, params)` words."""
 
     def step(messages: list[dict[str, str]], params: Any) -> str:

@@ -71,7 +71,9 @@ async def finished_units(out: Path, thread_id: str) -> set[int]:
 
 def test_kill_9_in_the_parallel_phase_then_resume_requests_no_finished_unit(tmp_path):
     out = tmp_path / "k"
-    with SimServer(slots=4, tokens_per_s=200) as srv:
+    # 12 units of ~1.5 s on 4 slots: about 4.5 s of fan-out. The kill comes once a unit is saved in the
+    # checkpoint (polled there, not in the call log: under load a logged call's write can lag).
+    with SimServer(slots=4, tokens_per_s=100) as srv:
         args = [DIARY, "--words", "1800", "--method", "cogwriter", "--model", "openai:sim", "--base-url", srv.base_url,
                 "--concurrency", "4", "--no-cache", "--out", str(out)]
         env = {**os.environ, "OPENAI_API_KEY": ""}
@@ -79,17 +81,19 @@ def test_kill_9_in_the_parallel_phase_then_resume_requests_no_finished_unit(tmp_
         try:
             deadline = time.monotonic() + 180
             while time.monotonic() < deadline and proc.poll() is None:
-                if sum(1 for c in calls(out) if re.fullmatch(r"unit-\d+", c["tag"])) >= 5:
-                    break
+                if (out / rr.CHECKPOINT).exists() and (out / rr.RUN).exists():
+                    run_id = json.loads((out / rr.RUN).read_text())["run_id"]
+                    if asyncio.run(finished_units(out, run_id)):
+                        break
                 time.sleep(0.05)
         finally:
-            proc.kill()  # SIGKILL, in the middle of the fan-out: 4 slots, 12 units of ~0.75 s each
+            proc.kill()  # SIGKILL, in the middle of the fan-out
             proc.wait()
         before = calls(out)
         run = json.loads((out / rr.RUN).read_text())
         assert run["status"] == "running" and not (out / rr.MANUSCRIPT).exists()
         done = asyncio.run(finished_units(out, run["run_id"]))
-        assert 3 <= len(done) < 12, done  # 5 calls logged; the last ones may have died before their writes were saved
+        assert 1 <= len(done) < 12, done
         r = subprocess.run(WRITER + ["--out", str(out), "--resume", "--no-cache"], capture_output=True, text=True,
                            timeout=300, env=env, check=False)
         assert r.returncode == 0, r.stderr

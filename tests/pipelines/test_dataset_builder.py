@@ -132,7 +132,7 @@ def test_resume_skips_finished_records_and_matches_a_single_run(tmp_path):
     run(ref_cfg)
     db.finalize(ref_cfg)
     cfg = config(tmp_path, name="resumed")
-    first, model1 = run(cfg, max_records=3)
+    first, _model1 = run(cfg, max_records=3)
     assert first.written == 3
     second, model2 = run(cfg)
     assert (second.skipped_done, second.written) == (3, 3)
@@ -207,7 +207,7 @@ def test_filters_are_reapplied_at_finalize(tmp_path):
 
 def test_target_bounds_drop_before_generation(tmp_path):
     cfg = config(tmp_path, generation__max_target_words=300)
-    summary, model = run(cfg)
+    _summary, model = run(cfg)
     st = db.finalize(cfg)
     assert st["drops"].get("target_too_long") == 3
     assert len(model.backend.requests) == 3 * 2

@@ -100,7 +100,7 @@ def test_kill_at_every_step_boundary_resumes_to_the_same_manuscript(tmp_path, mo
     kinds = {p.stem.split("-")[1] for p in snapshots}
     assert kinds == {"writes", "checkpoint"} and len(snapshots) >= (12 if name == "agentwrite" else 3)
     for snap in snapshots:
-        result, backend = resume_from(pipeline, snap, tmp_path, **dict(kw))
+        result, _backend = resume_from(pipeline, snap, tmp_path, **dict(kw))
         assert result.text == reference.text, f"resume from {snap.name} gave a different manuscript"
         assert result.words == reference.words
     # A state with pending writes (the node's writes saved, its checkpoint not yet) must not be taken

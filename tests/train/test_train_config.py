@@ -129,7 +129,7 @@ def test_rerun_with_other_data_in_the_same_output_dir_is_refused(tmp_path):
     cfg = load_config("sft", smoke_config(tmp_path / "ds", tmp_path / "out"))
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / RUN_CONFIG).write_text(
-        '{"fingerprint": "%s", "data_fingerprint": "aaaa", "config": {}}' % cfg.fingerprint())
+        f'{{"fingerprint": "{cfg.fingerprint()}", "data_fingerprint": "aaaa", "config": {{}}}}')
     assert _check_previous(tmp_path / "out", cfg, "aaaa") is False
     with pytest.raises(UserError, match="the data files' contents"):
         _check_previous(tmp_path / "out", cfg, "bbbb")
