@@ -18,7 +18,9 @@ A round, as in QwenLM/Self-Lengthen (`step2_ext_responses.extend_response`):
    `max_stalls` calls in a row that add next to nothing.
 Before a chunk joins the round's text, lines that talk about the task and sentences that copy a
 long n-gram already written are dropped (`response_check`): a weak model copies from its outline.
-The round's text is kept only if it grew and passes the check (`response_check.check_response`).
+An expansion shorter than the text it expands is replaced by that text (`no_shorter`), so a round
+never loses length to a model that summarises instead of expanding. The round's text is kept only
+if it grew and passes the check (`response_check.check_response`).
 
 Length is steered by the program: each round aims at `round_goal` words, max_tokens follows the
 words still missing, the outline shown is bounded to fit the window, and a text past the target is
@@ -231,7 +233,7 @@ async def expand_call(model: ChatModel, instruction: str, former: str, lang: str
         params(expansion_tokens(former, lang, settings), seed, settings), tag=tag,
     )
     expansion = drop_repeating_sentences("", clean_chunk(c.text, lang), lang)
-    return keep_head(expansion, settings.keep_fraction), c
+    return no_shorter(former, keep_head(expansion, settings.keep_fraction)), c
 
 
 async def continue_call(model: ChatModel, instruction: str, outline: str, draft: str, words_needed: int,
@@ -255,7 +257,15 @@ async def rest_call(model: ChatModel, instruction: str, piece: str, draft: str, 
     chunk = clean_chunk(c.text, lang)
     if not last:
         chunk = keep_head(chunk, settings.keep_fraction)
-    return drop_repeating_sentences(draft, chunk, lang), c
+    return drop_repeating_sentences(draft, no_shorter(piece, chunk), lang), c
+
+
+def no_shorter(source: str, expansion: str) -> str:
+    """The expansion, or the source itself when the expansion came out shorter: a weak model often
+    summarises what it was asked to expand (a 135M model turned 609 words into 291), and a round
+    built from such pieces ends shorter than it began and is rejected. Keeping the source makes a
+    round's length never fall, so the rounds' gains add up."""
+    return expansion if count_words(expansion) >= count_words(source) else source.strip()
 
 
 def expansion_tokens(outline: str, lang: str, settings: ExtenderSettings) -> int:

@@ -207,3 +207,26 @@ def test_run_json_fields(tmp_path):
     assert r.method == "selflengthen" and r.sections[0]["title"] == "first response"
     assert all(re.match(r"round \d+", s["title"]) for s in r.sections[1:])
     assert r.usage["calls"] == len(calls(tmp_path))
+
+
+def test_an_expansion_shorter_than_its_source_keeps_the_source_so_rounds_still_grow(tmp_path):
+    """A weak model summarises what it should expand. The first half (several paragraphs) comes back at
+    half its length, the rest's pieces (one paragraph each) at 1.5x: a round made of the summary loses
+    more than the pieces gain and is rejected every time; keeping the source where the expansion is
+    shorter makes every round grow."""
+    first = "\n\n".join(prose(60, start=i * 60) for i in range(10))  # 600 words in 10 paragraphs
+
+    def reply(messages, params):
+        user = messages[1]["content"]
+        if "Original outline:\n\n" not in user:
+            return first
+        outline = user.split("Original outline:\n\n", 1)[1].split("\n\nInstruction:", 1)[0]
+        n = count_words(outline)
+        return prose(n // 2 if n > 200 else round(n * 1.5))  # fresh words each call
+
+    s = SelfLengthenSettings(extender=ExtenderSettings(max_rounds=3))
+    r = run(ScriptedFakeBackend(default=reply), 2000, tmp_path, settings=s)
+    rounds = r.sections[1:]
+    assert rounds and all(rd["kept"] for rd in rounds), [(rd["before"], rd["candidate"], rd["reasons"], rd["events"]) for rd in rounds]
+    assert all(rd["candidate"] > rd["before"] for rd in rounds)
+    assert r.words > 600
