@@ -1,12 +1,13 @@
 """`make bench`: every benchmark, each printing its ratio against a baseline measured in the same
 run, and bench/results.md with all the figures.
 
-    .venv/bin/python bench/bench_all.py            # full: hours on a 2-core CPU (the 20k-word runs)
+    .venv/bin/python bench/bench_all.py            # full: about an hour on a 2-core CPU (speed: 10k words a method)
     .venv/bin/python bench/bench_all.py --quick    # smoke run: small sizes, minutes
     .venv/bin/python bench/bench_all.py --only throughput,overhead
 
   throughput   dataset-job tokens/s as a share of the simulated server's capacity, concurrency 1/8/32
   pasted       prompt tokens per output word, agentwrite vs pasted-history AgentWrite, 2k-20k words
+               (simulated server; `bench/pasted_history.py` without --sim runs it on the embedded model)
   speed        each method's words/s on the embedded model / the model's raw decode rate
   overhead     the LLM layer's tokens/s / raw llama_cpp's (bench/llm_overhead.py)
 
@@ -108,8 +109,8 @@ def main() -> None:
         "throughput": (["throughput.py", *quick], md_throughput, "1. Dataset-job throughput on the simulated server"),
         "overhead": (["llm_overhead.py", *(["--rounds", "2", "--max-tokens", "128"] if args.quick else [])], None,
                      "4. LLM layer overhead (embedded backend)"),
-        "pasted": (["pasted_history.py", *quick, *threads], md_pasted,
-                   "2. Prompt tokens per output word: agentwrite vs pasted-history AgentWrite"),
+        "pasted": (["pasted_history.py", "--sim", *quick], md_pasted,
+                   "2. Prompt tokens per output word: agentwrite vs pasted-history AgentWrite (simulated server)"),
         "speed": (["words_per_second.py", *quick, *threads], md_speed,
                   "3. Words per second / raw decode rate (embedded model)"),
     }

@@ -3,6 +3,12 @@ given all the text written so far), run side by side on the embedded model.
 
     .venv/bin/python bench/pasted_history.py [--lengths 2000,5000,10000,20000] [--threads 1]
     .venv/bin/python bench/pasted_history.py --quick         # 2,000 and 5,000 words
+    .venv/bin/python bench/pasted_history.py --sim           # on the simulated server (bench/sim_server.py)
+
+With --sim the calls go to the simulated OpenAI-compatible server (what `make bench` uses: a GPU
+endpoint's stand-in, minutes instead of hours for 20,000 words): its replies are filler words,
+so the figures measure what the pipeline sends (prompt tokens counted as characters / 4 by the
+server), not prose.
 
 Both runs use the same planner, section writer, length control and seed; only what a call sees
 of the text so far differs: agentwrite's memory (digests of recent sections and the tail of the
@@ -21,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import math
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,9 +104,20 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "out" / "bench" / "pasted"))
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--sim", action="store_true", help="the simulated server instead of the embedded model")
     args = ap.parse_args()
+    if args.sim:
+        from sim_server import SimServer
+
+        with SimServer(slots=2, tokens_per_s=5000) as srv:
+            run_all(args, srv.base_url)
+    else:
+        run_all(args, None)
+
+
+def run_all(args: argparse.Namespace, sim_url: str | None) -> None:
     lengths = [2000, 5000] if args.quick else [int(x) for x in args.lengths.split(",")]
-    out = Path(args.out)
+    out = Path(args.out) / ("sim" if sim_url else "")
     out.mkdir(parents=True, exist_ok=True)
     cache = str(out / "requests.sqlite")
     rows = []
@@ -109,8 +127,13 @@ def main() -> None:
         pair = {}
         for variant, ctx_size in (("agentwrite", WINDOW), ("pasted", n_ctx)):
             calls = out / f"{variant}-{length}" / "calls.jsonl"
-            model = load_model(LLMConfig(n_ctx=ctx_size, n_threads=args.threads, cache_path=cache,
-                                         call_log_path=str(calls)))
+            if sim_url:
+                shutil.rmtree(calls.parent, ignore_errors=True)  # a fresh run: the server is cheap
+                model = load_model(LLMConfig(model="openai:sim", base_url=sim_url, n_ctx=ctx_size, no_cache=True,
+                                             call_log_path=str(calls)))
+            else:
+                model = load_model(LLMConfig(n_ctx=ctx_size, n_threads=args.threads, cache_path=cache,
+                                             call_log_path=str(calls)))
             try:
                 row = asyncio.run(run_one(model, variant, length, prompt, out, args.seed))
             finally:
