@@ -35,6 +35,7 @@ from longform.pipelines.graph_support import (
     add_usage,
     call_event,
     empty_usage,
+    fingerprint,
     run_graph,
 )
 
@@ -42,6 +43,7 @@ from longform.llm import ChatModel
 from longform.text import count_words, detect_language
 
 METHOD = "agentwrite"
+STATE_VERSION = 2  # raise when the graph state's fields change meaning: older checkpoints are then not resumed
 
 
 @dataclass(frozen=True)
@@ -277,5 +279,6 @@ async def run(
         initial_state(instruction, target_words, seed, lang),
         checkpoint_path=checkpoint_path, thread_id=thread_id,
         recursion_limit=recursion_limit(target_words, settings), resume=resume,
+        version=fingerprint(STATE_VERSION, settings),
     )
     return result_from_state(final, resumed)

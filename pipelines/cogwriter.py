@@ -55,6 +55,7 @@ from longform.pipelines.graph_support import (
     Progress,
     call_event,
     empty_usage,
+    fingerprint,
     run_graph,
 )
 
@@ -63,6 +64,7 @@ from longform.llm import ChatModel, Completion
 from longform.text import count_words, detect_language
 
 METHOD = "cogwriter"
+STATE_VERSION = 2  # raise when the graph state's fields change meaning: older checkpoints are then not resumed
 
 
 @dataclass(frozen=True)
@@ -600,5 +602,6 @@ async def run(
         initial_state(instruction, target_words, seed, lang, settings.requirements),
         checkpoint_path=checkpoint_path, thread_id=thread_id,
         recursion_limit=recursion_limit(settings, target_words), resume=resume,
+        version=fingerprint(STATE_VERSION, settings),
     )
     return result_from_state(final, resumed)

@@ -20,6 +20,7 @@ from longform.pipelines.graph_support import (
     add_usage,
     call_event,
     empty_usage,
+    fingerprint,
     run_graph,
 )
 
@@ -28,6 +29,7 @@ from longform.prompting import render_messages
 from longform.text import count_words, detect_language, trim_incomplete_tail
 
 METHOD = "direct"
+STATE_VERSION = 2  # raise when the graph state's fields change meaning: older checkpoints are then not resumed
 PROMPT = "direct"
 RECURSION_LIMIT = 5
 WINDOW_MARGIN_TOKENS = 64
@@ -104,6 +106,7 @@ async def run(
     final, resumed = await run_graph(
         lambda saver: graph.compile(checkpointer=saver), state, checkpoint_path=checkpoint_path,
         thread_id=thread_id, recursion_limit=RECURSION_LIMIT, resume=resume,
+        version=fingerprint(STATE_VERSION, settings),
     )
     text = final.get("manuscript", "")
     return ManuscriptResult(

@@ -4,8 +4,11 @@ graph so that a killed run resumes, usage bookkeeping in the state, and the resu
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
+import sys
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -84,6 +87,24 @@ def call_event(progress: Progress, c: Completion, **data: Any) -> None:
     )
 
 
+def fingerprint(state_version: int, settings: Any) -> str:
+    """A short, stable digest of a pipeline's state version and settings: the checkpoint thread of a
+    run is keyed by it, so a run never resumes a checkpoint whose state another version or other
+    settings wrote (its state may not have the fields this code reads). Objects that are not
+    dataclasses, lists, dicts or scalars count by their type only (a repr may hold an address)."""
+    data = asdict(settings) if is_dataclass(settings) and not isinstance(settings, type) else settings
+    blob = json.dumps([state_version, data], sort_keys=True, default=lambda o: type(o).__name__)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
+
+
+async def _other_threads(saver: Any, thread_id: str) -> bool:
+    """True when the checkpointer holds checkpoints of a thread other than `thread_id`."""
+    async for item in saver.alist(None, limit=50):
+        if item.config["configurable"].get("thread_id") != thread_id:
+            return True
+    return False
+
+
 def graph_finished(snapshot: Any) -> bool:
     """True only when the graph reached its end. A step killed after its node's writes were saved
     but before the next checkpoint has no `next` node left to run (its task already has writes),
@@ -99,16 +120,21 @@ async def run_graph(
     thread_id: str,
     recursion_limit: int,
     resume: bool = False,
+    version: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Compile the graph with a SQLite checkpointer and run it to the end.
 
     With resume=True and a checkpoint on `thread_id`, the run continues from its last finished
     step (input None): finished steps, and so finished sections, are not run again; writes a killed
     step had already saved (pending writes) are applied, not recomputed. Without a
-    checkpoint, resume starts from `initial_state`. Checkpoints are written synchronously after
+    checkpoint, resume starts from `initial_state`. `version` (see `fingerprint`) is part of the
+    thread: a checkpoint that other settings or another state version wrote is not resumed (the run
+    starts afresh, says so on stderr, and the old checkpoint stays in the file). Checkpoints are written synchronously after
     every step (durability="sync"), so a kill -9 loses at most the step in flight.
     Returns (final state, resumed?).
     """
+    if version:
+        thread_id = f"{thread_id}|v{version}"
     async with open_checkpointer(checkpoint_path) as saver:
         graph = build(saver)
         config = {"configurable": {"thread_id": thread_id}, "recursion_limit": recursion_limit}
@@ -120,5 +146,8 @@ async def run_graph(
                 if graph_finished(snapshot):
                     return dict(snapshot.values), True
                 payload, resumed = None, True
+            elif checkpoint_path is not None and await _other_threads(saver, thread_id):
+                print(f"note: the checkpoint in {checkpoint_path} was written by another version or with other "
+                      "settings; this run starts afresh (the old checkpoint stays in the file)", file=sys.stderr)
         final = await graph.ainvoke(payload, config, durability="sync")
         return dict(final), resumed

@@ -37,6 +37,7 @@ from longform.pipelines.graph_support import (
     add_usage,
     call_event,
     empty_usage,
+    fingerprint,
     run_graph,
 )
 
@@ -45,6 +46,7 @@ from longform.llm import ChatModel
 from longform.text import count_words, detect_language
 
 METHOD = "selflengthen"
+STATE_VERSION = 2  # raise when the graph state's fields change meaning: older checkpoints are then not resumed
 
 
 @dataclass(frozen=True)
@@ -297,5 +299,6 @@ async def run(
         initial_state(instruction, target_words, seed, lang, first_response),
         checkpoint_path=checkpoint_path, thread_id=thread_id,
         recursion_limit=recursion_limit(settings, target_words), resume=resume,
+        version=fingerprint(STATE_VERSION, settings),
     )
     return result_from_state(final, resumed)

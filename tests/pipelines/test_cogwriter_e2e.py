@@ -57,10 +57,15 @@ def test_bad_requirements_file_exits_2(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-async def finished_units(out: Path, thread_id: str) -> set[int]:
-    """Units whose writing call's result is in the checkpoint (state or saved pending writes)."""
+async def finished_units(out: Path, run_id: str) -> set[int]:
+    """Units whose writing call's result is in the checkpoint (state or saved pending writes). The
+    run's thread is its run id plus the settings' fingerprint: it is looked up in the file."""
     graph = cogwriter.build_graph(None, cogwriter.CogWriterSettings())
     async with open_checkpointer(out / rr.CHECKPOINT) as saver:
+        threads = {c.config["configurable"]["thread_id"] async for c in saver.alist(None)}
+        thread_id = next((t for t in threads if t.split("|v")[0] == run_id), None)
+        if thread_id is None:
+            return set()
         snap = await graph.compile(checkpointer=saver).aget_state({"configurable": {"thread_id": thread_id}})
     done = {int(k) for k, u in (snap.values.get("units") or {}).items() if u.get("calls", 0) > 0}
     for t in snap.tasks:

@@ -117,3 +117,34 @@ def test_resume_after_pending_writes_asks_for_no_finished_call(tmp_path, monkeyp
     plan_writes = next(p for p in snapshots if p.stem.endswith("writes") and "plan" in pending_channels(p))
     _, backend = resume_from(agentwrite, plan_writes, tmp_path, **dict(kw))
     assert all(params.json_schema is None for _, params in backend.requests), "the plan was requested again"
+
+
+def test_a_checkpoint_from_other_settings_is_not_resumed(tmp_path, capsys):
+    """A checkpoint whose state other settings (or another state version) wrote is left alone: the
+    run starts afresh and says so, instead of reading fields its code does not know (that crashed a
+    Self-Lengthen eval sample resumed across versions)."""
+    db = tmp_path / "ck.sqlite"
+    old = AgentWriteSettings(section_words=110)
+    first = asyncio.run(agentwrite.run(fake_model(ScriptedFakeBackend(default=deterministic_reply)), INSTRUCTION, 330,
+                                       checkpoint_path=db, thread_id="t", settings=old))
+    assert first.words > 0
+    # Same settings: the finished run is returned as is, with no call.
+    same = ScriptedFakeBackend([])
+    again = asyncio.run(agentwrite.run(fake_model(same), INSTRUCTION, 330, checkpoint_path=db, thread_id="t",
+                                       resume=True, settings=old))
+    assert again.resumed and same.requests == [] and again.text == first.text
+    # Other settings: not resumed; a fresh run makes its calls, and the note names the file.
+    other = ScriptedFakeBackend(default=deterministic_reply)
+    fresh = asyncio.run(agentwrite.run(fake_model(other), INSTRUCTION, 330, checkpoint_path=db, thread_id="t",
+                                       resume=True, settings=AgentWriteSettings(section_words=165)))
+    assert not fresh.resumed and other.requests
+    assert "starts afresh" in capsys.readouterr().err
+
+
+def test_fingerprint_is_stable_and_tells_settings_apart():
+    a = graph_support.fingerprint(2, AgentWriteSettings(section_words=110))
+    assert a == graph_support.fingerprint(2, AgentWriteSettings(section_words=110))
+    assert a != graph_support.fingerprint(2, AgentWriteSettings(section_words=111))
+    assert a != graph_support.fingerprint(3, AgentWriteSettings(section_words=110))
+    # An object that is not data counts by its type, never by its address.
+    assert graph_support.fingerprint(2, {"m": object()}) == graph_support.fingerprint(2, {"m": object()})
