@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
-import time
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,6 @@ from longform.llm.backend import Backend
 from longform.llm.ngram_block import NgramBlocker, history_tokens, is_structural
 from longform.llm.threads import ThreadGovernor, candidate_threads, usable_cores
 from longform.llm.types import GenParams, Message, RawCompletion, Usage
-
 
 
 def choose_omp_wait_policy() -> str:
