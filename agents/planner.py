@@ -27,10 +27,12 @@ PROMPT = "planner"
 MORE_PROMPT = "planner_more"
 SCHEMA = "planner"
 MORE_PER_ROUND = 8  # sections asked for in one `planner_more` call
+FIRST_ROUND_SECTIONS = 12  # at most this many in the first call: a small model asked for 25 at once repeats
+# one title ~20 times (1,200 decoded tokens for 5 distinct parts, measured); `planner_more` adds the rest
 TITLE_BLOCK_NGRAM = 3  # token n-grams a plan may not repeat: within its JSON's text, and from earlier rounds
 
 TITLE_MAX_CHARS = 80
-POINT_MAX_CHARS = 200
+POINT_MAX_CHARS = 120  # one short sentence: every character of every point is decoded under a grammar, and read by every planning call after it
 
 
 def section_count(target_words: int, section_words: int, max_sections: int = 200) -> int:
@@ -251,14 +253,16 @@ async def make_plan(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Ask the model for an outline; return (sections, meta). Never raises on bad JSON."""
     per_section = max(1, round(target_words / n_sections))
+    asked = min(n_sections, FIRST_ROUND_SECTIONS)
     messages = render_messages(
-        PROMPT, lang, instruction=instruction, n_sections=n_sections, target_words=target_words, per_section=per_section
+        PROMPT, lang, instruction=instruction, n_sections=n_sections, target_words=target_words, per_section=per_section,
+        asked=asked,
     )
-    # Room for n sections of JSON: ~60 tokens each for a short title and one sentence.
-    max_tokens = min(64 + 110 * n_sections, max(256, (model.n_ctx * 3) // 4))
+    # Room for the sections asked of JSON: ~60 tokens each for a short title and one sentence.
+    max_tokens = min(64 + 110 * asked, max(256, (model.n_ctx * 3) // 4))
     exact = bool(getattr(model.backend, "supports_json_schema", False))
     params = GenParams(
-        max_tokens=max_tokens, temperature=temperature, top_p=0.95, seed=seed, json_schema=plan_schema(n_sections, exact),
+        max_tokens=max_tokens, temperature=temperature, top_p=0.95, seed=seed, json_schema=plan_schema(asked, exact),
         no_repeat_ngram=TITLE_BLOCK_NGRAM,
     )
     completion = await model.complete(

@@ -46,7 +46,7 @@ PROMPT = "section_writer"
 CONTINUE_PROMPT = "section_continue"
 SCHEMA = None  # prose
 
-DEFAULT_TOKENS_PER_WORD = {"en": 1.35, "zh": 1.6}
+DEFAULT_TOKENS_PER_WORD = {"en": 1.25, "zh": 1.6}  # decoded tokens per kept word; learnt during a run
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,10 @@ class SectionSettings:
     frequency_penalty: float | None = 0.2  # OpenAI-compatible servers; llama.cpp: over the last 64 tokens
     presence_penalty: float | None = 0.2
     no_repeat_ngram: int | None = 6  # token n-grams of the manuscript so far that may not recur (embedded)
-    max_tokens_margin: float = 1.15  # max_tokens = words needed x tokens per word x this (+16)
+    max_tokens_margin: float = 1.0  # max_tokens = words needed x tokens per word x this (+16); a section past
+    # (1 + long_tolerance) x budget is cut, so a wider margin decodes words that are thrown away
+    min_tokens_share: float | None = 0.9  # the reply may not end before this share of the words needed
+    # (as tokens): a short first draft would cost a continuation call that reads its prompt again
     repeat_share: float = 0.5  # a sentence with this share of its word 4-grams already written is dropped
 
 
@@ -103,13 +106,25 @@ def max_tokens_for(words_needed: int, tokens_per_word: float, settings: SectionS
     return max(settings.min_call_tokens, min(settings.max_call_tokens, want))
 
 
+def min_tokens_for(words_needed: int, tokens_per_word: float, max_tokens: int, settings: SectionSettings) -> int | None:
+    """Tokens the reply must reach before it may end (None: no floor)."""
+    if not settings.min_tokens_share:
+        return None
+    want = math.floor(max(0, words_needed) * tokens_per_word * settings.min_tokens_share)
+    return min(want, max_tokens - 16) if want >= settings.min_call_tokens else None
+
+
 def update_tokens_per_word(current: float, completion: Completion, text: str) -> float:
-    """Learn the backend's tokens per word from what it produced (ignores tiny samples)."""
+    """Learn the backend's tokens per word from the text it decoded (`completion.text`, before any
+    sentence is dropped: a chunk that lost most of its sentences as repeats once read as 27 tokens a
+    word and sized the next calls for twice the words needed). Tiny samples are ignored. The newest
+    call weighs most: the default guess is often 10-20% off, and every call sized by a high guess
+    decodes words that are then cut."""
     w = count_words(text)
     if w < 20 or completion.usage.completion_tokens <= 0:
         return current
     observed = completion.usage.completion_tokens / w
-    return round(0.7 * current + 0.3 * min(4.0, max(0.5, observed)), 4)
+    return round(0.4 * current + 0.6 * min(4.0, max(0.5, observed)), 4)
 
 
 _PART_SUFFIX = re.compile(r"\s*(?:\(continued(?: \d+)?\)|（续\d*）)$")
@@ -311,8 +326,10 @@ async def write_call(
 ) -> Completion:
     """One section call. `history`: the manuscript so far (finished sections, then the draft), whose
     n-grams the backend may not repeat (`settings.no_repeat_ngram`)."""
+    max_tokens = max_tokens_for(words_needed, tokens_per_word, settings)
     params = GenParams(
-        max_tokens=max_tokens_for(words_needed, tokens_per_word, settings),
+        max_tokens=max_tokens,
+        min_tokens=min_tokens_for(words_needed, tokens_per_word, max_tokens, settings),
         temperature=settings.temperature,
         top_p=settings.top_p,
         seed=seed,

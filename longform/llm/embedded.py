@@ -14,6 +14,7 @@ from typing import Any
 
 from longform.errors import ModelError, UserError
 from longform.llm.backend import Backend
+from longform.llm.min_tokens import EndBlocker
 from longform.llm.ngram_block import NgramBlocker, history_tokens, is_structural
 from longform.llm.threads import ThreadGovernor, candidate_threads, usable_cores
 from longform.llm.types import GenParams, Message, RawCompletion, Usage
@@ -113,6 +114,7 @@ class EmbeddedBackend(Backend):
         self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
         self._lock = threading.Lock()
         self._structural: frozenset[int] | None = None
+        self._control: tuple[int, ...] | None = None
         self.path = path
         super().__init__(model_id=f"embedded:{path.name}", n_ctx=n_ctx)
 
@@ -166,7 +168,7 @@ class EmbeddedBackend(Backend):
         )
 
     def _processors(self, messages: list[Message], params: GenParams) -> list[Any]:
-        """Per-token hooks: the thread governor's clock, and n-gram blocking when asked for."""
+        """Per-token hooks: the thread governor's clock, and, when asked for, no early end and n-gram blocking."""
         out: list[Any] = []
         if self.governor is not None:
             governor = self.governor
@@ -176,13 +178,23 @@ class EmbeddedBackend(Backend):
                 return scores
 
             out.append(tick)
+        prompt_len = self.count_messages(messages) if (params.no_repeat_ngram or params.min_tokens) else 0
+        if params.min_tokens:
+            out.append(EndBlocker(min(params.min_tokens, params.max_tokens), prompt_len, self._control_tokens()))
         if params.no_repeat_ngram:
-            prompt_len = self.count_messages(messages)
             history = history_tokens(self._tokens, params.history)
             structural = self._structural_tokens() if params.json_schema is not None else frozenset()
             out.append(NgramBlocker(params.no_repeat_ngram, history, prompt_len, never=[self._llama.token_eos()],
                                     structural=structural))
         return out
+
+    def _control_tokens(self) -> tuple[int, ...]:
+        """Token ids that end a reply or open a turn: end-of-generation and control tokens (computed once)."""
+        if self._control is None:
+            lib, vocab = self._llama_cpp, self._llama_cpp.llama_model_get_vocab(self._llama.model)
+            self._control = tuple(t for t in range(self._llama.n_vocab())
+                                  if lib.llama_vocab_is_control(vocab, t) or lib.llama_vocab_is_eog(vocab, t))
+        return self._control
 
     def _structural_tokens(self) -> frozenset[int]:
         """Token ids that are JSON structure, not content (computed once)."""

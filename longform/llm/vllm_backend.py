@@ -60,6 +60,8 @@ class VLLMBackend(Backend):
         }
         if params.repeat_penalty is not None:
             kwargs["repetition_penalty"] = params.repeat_penalty
+        if params.min_tokens:
+            kwargs["min_tokens"] = min(params.min_tokens, params.max_tokens)
         if params.json_schema is not None:
             from vllm.sampling_params import StructuredOutputsParams
 

@@ -121,7 +121,8 @@ def test_extend_plan_asks_for_the_missing_sections_before_the_conclusion():
     # the second call asks for what is missing, and may not reuse earlier titles' n-grams
     assert params.json_schema["properties"]["sections"]["maxItems"] == 3
     assert params.no_repeat_ngram == planner.TITLE_BLOCK_NGRAM and "Trade" in params.history
-    assert "- Origins: About origins." in backend.requests[1][0][-1]["content"]
+    listed = backend.requests[1][0][-1]["content"]
+    assert "- Origins\n" in listed and "About origins." not in listed  # titles only: points are history, not prompt
 
 
 def test_asking_again_stops_after_two_rounds_that_add_nothing():

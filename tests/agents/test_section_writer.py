@@ -153,3 +153,14 @@ def test_write_call_passes_the_manuscript_as_history_and_penalties():
     assert params.history == ("One.", "Two.") and params.no_repeat_ngram == settings.no_repeat_ngram
     assert params.frequency_penalty == settings.frequency_penalty and params.presence_penalty == settings.presence_penalty
     assert params.max_tokens == math.ceil(100 * 1.35 * settings.max_tokens_margin) + 16
+
+
+def test_min_tokens_floor_follows_the_words_needed_and_stays_under_max():
+    from longform.agents.section_writer import SectionSettings, max_tokens_for, min_tokens_for
+
+    s = SectionSettings()
+    mx = max_tokens_for(400, 1.2, s)
+    assert min_tokens_for(400, 1.2, mx, s) == int(400 * 1.2 * s.min_tokens_share)
+    assert min_tokens_for(400, 1.2, 100, s) == 84  # never within 16 tokens of max_tokens
+    assert min_tokens_for(20, 1.2, max_tokens_for(20, 1.2, s), s) is None  # too small to matter
+    assert min_tokens_for(400, 1.2, mx, SectionSettings(min_tokens_share=None)) is None

@@ -189,3 +189,14 @@ print(json.dumps(c.parsed))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-1500:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"w": "alpha beta gamma delta epsilon"}
+
+
+def test_min_tokens_keeps_a_short_answer_going(embedded_backend):
+    """A question answered in a few words, asked with a floor: the reply cannot end before the floor
+    (its end and control tokens are banned until then), and max_tokens still bounds it."""
+    msgs = [{"role": "user", "content": "Reply with one word: yes or no. Is water wet?"}]
+    c = asyncio.run(ChatModel(embedded_backend).complete(msgs, GenParams(max_tokens=120, seed=2, min_tokens=80)))
+    assert 80 <= c.usage.completion_tokens <= 120
+    # A floor above max_tokens is held to max_tokens, and the reply ends there.
+    c2 = asyncio.run(ChatModel(embedded_backend).complete(msgs, GenParams(max_tokens=30, seed=2, min_tokens=500)))
+    assert c2.usage.completion_tokens == 30 and c2.finish_reason == "length"

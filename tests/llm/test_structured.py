@@ -21,6 +21,16 @@ def test_valid_json_is_parsed():
     assert problem is None and value == {"title": "Tea", "words": 300}
 
 
+def test_a_raw_newline_inside_a_string_is_taken_as_itself():
+    """llama.cpp's JSON grammar lets a small model put raw newlines in a string; the value is still
+    unambiguous, and rejecting it cost two repair calls and a fallback."""
+    value, problem = parse_and_validate('{"title": "The Un\n\nS\n\nlence", "words": 404}', SCHEMA)
+    assert problem is None and value == {"title": "The Un\n\nS\n\nlence", "words": 404}
+    assert parse_and_validate('Sure: {"title": "a\tb", "words": 2} ok', SCHEMA)[0]["title"] == "a\tb"
+    _, problem = parse_and_validate('{"title": "T", "words": }', SCHEMA)
+    assert problem.startswith("not valid JSON (") and " at at " not in problem
+
+
 def test_json_inside_fences_or_prose_is_found():
     assert parse_and_validate('```json\n{"title": "T", "words": 2}\n```', SCHEMA)[0] == {"title": "T", "words": 2}
     assert parse_and_validate('Sure! {"title": "T", "words": 2} Hope it helps', SCHEMA)[0]["words"] == 2

@@ -47,7 +47,10 @@ def test_short_sections_are_continued_and_length_lands(tmp_path, target):
 
 
 def test_long_sections_are_cut(tmp_path):
-    r = run(ScriptedFakeBackend(default=writer_default(900)), 2000, tmp_path)
+    # A backend that writes more words than max_tokens was sized for (a wide margin stands in for a
+    # model with fewer tokens per word than the estimate): the section is cut to its budget.
+    wide = AgentWriteSettings(section=SectionSettings(max_tokens_margin=1.6))
+    r = run(ScriptedFakeBackend(default=writer_default(900)), 2000, tmp_path, settings=wide)
     assert any(s["truncated"] for s in r.sections)
     assert abs(r.words - 2000) / 2000 <= 0.1
 
