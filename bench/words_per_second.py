@@ -50,6 +50,8 @@ def main() -> None:
     backend = model.backend
     rows = []
     say(f"words/s on the embedded model, {words:,}-word ruler prompt: {prompt!r}; {args.threads} thread(s)")
+    raw_decode(backend, max_tokens=128, seeds=(9,))  # warm-up, discarded: the first calls after loading run
+    # slower (measured 47 vs 55 words/s), and a low "before" rate would flatter every ratio
     for method in methods:
         before = raw_decode(backend)
         n, seconds, usage = asyncio.run(write(model, method, prompt, words))
