@@ -33,6 +33,7 @@ from longform.llm import ChatModel, Completion, GenParams, Message
 from longform.prompting import render, render_messages
 from longform.text import (
     count_words,
+    cut_at_nearest_sentence_end,
     has_degenerate_loop,
     split_paragraphs,
     split_sentences,
@@ -97,7 +98,8 @@ def section_budget(plan: list[dict[str, Any]], index: int, words_so_far: int, ta
     planned_rest = sum(max(1, s["words"]) for s in rest)
     share = remaining * max(1, plan[index]["words"]) / planned_rest
     title = plan[index]["title"]
-    heading = 0 if (index > 0 and is_continued_part(title)) else heading_words(title)
+    # No heading: a one-section manuscript (assembled without one), or a continued part.
+    heading = 0 if len(plan) == 1 or (index > 0 and is_continued_part(title)) else heading_words(title)
     return max(min_words, round(share) - heading)
 
 
@@ -304,10 +306,15 @@ def finalize_section(text: str, budget: int, settings: SectionSettings = Section
     """Cut an over-long section and drop a trailing unfinished sentence. The last section is cut to
     its budget (the manuscript's length is decided there); an earlier one only to its budget plus the
     tolerance: the sections after it absorb the difference, and words already decoded are kept."""
-    truncated = False
     limit = budget * (1 + settings.long_tolerance)
+    if is_last:
+        # The manuscript's length is decided here: end at the sentence end nearest the budget.
+        complete = count_words(trim_incomplete_tail(text))
+        text = cut_at_nearest_sentence_end(text, budget).strip()
+        return text, count_words(text) < complete
+    truncated = False
     if count_words(text) > limit:
-        text = truncate_words(text, budget if is_last else math.floor(limit))
+        text = truncate_words(text, math.floor(limit))
         truncated = True
     text = trim_incomplete_tail(text).strip()
     return text, truncated
@@ -370,7 +377,9 @@ def decide_after_chunk(
         return {"draft": kept, "next": "write" if go_on else "finish",
                 "continuations": continuations + (1 if go_on else 0), "regenerations": regenerations,
                 "event": "loop_cut"}
-    words = count_words(candidate)
+    # Judged without a trailing unfinished sentence: a reply cut by max_tokens loses it when the
+    # section is finished, and a section must not be called long enough on words it will not keep.
+    words = count_words(trim_incomplete_tail(candidate))
     added = count_words(chunk)
     if words >= budget * (1 - settings.short_tolerance):
         event, nxt = "enough", "finish"

@@ -265,6 +265,19 @@ def truncate_words(text: str, max_words: int, min_keep: float = 0.8) -> str:
     return text[: ends[max_words - 1]].rstrip()
 
 
+def cut_at_nearest_sentence_end(text: str, words: int) -> str:
+    """``text`` up to the end of the complete sentence whose word count is nearest ``words`` (the
+    shorter on a tie); ``text`` itself when no sentence ends cleanly. Unlike cutting at ``words``
+    then dropping the unfinished sentence, a long last sentence cannot take the text far below
+    ``words``: the cut may end past it when that is nearer."""
+    stripped = text.rstrip()
+    ends = [e for s, e in _sentence_spans(stripped) if ends_cleanly(stripped[s:e])]
+    if not ends:
+        return text
+    best = min(ends, key=lambda e: (abs(count_words(stripped[:e]) - words), e))
+    return stripped[:best]
+
+
 def ends_cleanly(text: str) -> bool:
     """True when text ends with sentence-final punctuation, optionally followed by closing quotes,
     brackets or Markdown emphasis."""

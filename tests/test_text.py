@@ -644,3 +644,16 @@ def test_tail_words_on_fixtures(text: str) -> None:
 )
 def test_ends_cleanly(text: str, expected: bool) -> None:
     assert ends_cleanly(text) is expected
+
+
+def test_cut_at_nearest_sentence_end_may_end_past_the_target_when_nearer():
+    from longform.text import cut_at_nearest_sentence_end
+
+    short = "One two three four five. "  # 5 words
+    long_sentence = "Word " + " ".join(["word"] * 39) + "."
+    text = short * 20 + long_sentence + " Tail without end"  # clean ends at 5, 10, ..., 100, then 140
+    assert count_words(cut_at_nearest_sentence_end(text, 52)) == 50
+    assert count_words(cut_at_nearest_sentence_end(text, 125)) == 140  # 140 is nearer than 100
+    assert count_words(cut_at_nearest_sentence_end(text, 115)) == 100
+    assert count_words(cut_at_nearest_sentence_end(text, 500)) == 140  # never keeps the unfinished tail
+    assert cut_at_nearest_sentence_end("no end at all", 2) == "no end at all"

@@ -233,7 +233,9 @@ def test_kill_9_then_resume_requests_no_finished_section(tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_or_sigterm_leaves_a_resumable_run(tmp_path, sig):
     out = tmp_path / "c"
-    args = ["Write a story about a lighthouse keeper.", "--words", "240", "--section-words", "120",
+    # Four sections: after section 1's call is logged, three more calls remain, so the signal (sent
+    # within the 0.5 s poll) always lands in a running run, however few calls each section takes.
+    args = ["Write a story about a lighthouse keeper.", "--words", "480", "--section-words", "120",
             "--out", str(out), "--no-cache"]
     proc = subprocess.Popen(WRITER + args + THREADS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert _wait_for_tag(out, "section-1", proc)
