@@ -237,7 +237,10 @@ def test_ctrl_c_or_sigterm_leaves_a_resumable_run(tmp_path, sig):
     # within the 0.5 s poll) always lands in a running run, however few calls each section takes.
     args = ["Write a story about a lighthouse keeper.", "--words", "480", "--section-words", "120",
             "--out", str(out), "--no-cache"]
-    proc = subprocess.Popen(WRITER + args + THREADS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # SIGINT back to its default in the child: a suite started in the background (`make test &`,
+    # nohup) ignores SIGINT, the child inherits that, and Python then never raises KeyboardInterrupt.
+    proc = subprocess.Popen(WRITER + args + THREADS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert _wait_for_tag(out, "section-1", proc)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=300)
