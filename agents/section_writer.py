@@ -116,13 +116,13 @@ def min_tokens_for(words_needed: int, tokens_per_word: float, max_tokens: int, s
     return min(want, max_tokens - 16) if want >= settings.min_call_tokens else None
 
 
-def update_tokens_per_word(current: float, completion: Completion, text: str) -> float:
+def update_tokens_per_word(current: float, completion: Completion) -> float:
     """Learn the backend's tokens per word from the text it decoded (`completion.text`, before any
     sentence is dropped: a chunk that lost most of its sentences as repeats once read as 27 tokens a
     word and sized the next calls for twice the words needed). Tiny samples are ignored. The newest
     call weighs most: the default guess is often 10-20% off, and every call sized by a high guess
     decodes words that are then cut."""
-    w = count_words(text)
+    w = count_words(completion.text)
     if w < 20 or completion.usage.completion_tokens <= 0:
         return current
     observed = completion.usage.completion_tokens / w
@@ -303,15 +303,15 @@ def cut_before_loop(prefix: str, chunk: str) -> str:
 
 def finalize_section(text: str, budget: int, settings: SectionSettings = SectionSettings(),
                      is_last: bool = True) -> tuple[str, bool]:
-    """Cut an over-long section and drop a trailing unfinished sentence. The last section is cut to
-    its budget (the manuscript's length is decided there); an earlier one only to its budget plus the
+    """Cut an over-long section and drop a trailing unfinished sentence; returns (text, whether
+    complete sentences were cut). The last section ends at the sentence end nearest its budget (the
+    manuscript's length is decided there); an earlier one is cut only past its budget plus the
     tolerance: the sections after it absorb the difference, and words already decoded are kept."""
-    limit = budget * (1 + settings.long_tolerance)
     if is_last:
-        # The manuscript's length is decided here: end at the sentence end nearest the budget.
         complete = count_words(trim_incomplete_tail(text))
         text = cut_at_nearest_sentence_end(text, budget).strip()
         return text, count_words(text) < complete
+    limit = budget * (1 + settings.long_tolerance)
     truncated = False
     if count_words(text) > limit:
         text = truncate_words(text, math.floor(limit))

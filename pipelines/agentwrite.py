@@ -192,7 +192,7 @@ def build_graph(model: ChatModel, settings: AgentWriteSettings, progress: Progre
             "budget": budget, "draft": decision["draft"], "calls": calls + 1,
             "continuations": decision["continuations"], "regenerations": decision["regenerations"],
             "events": list(state.get("events", [])) + [decision["event"]], "next": decision["next"],
-            "tokens_per_word": section_writer.update_tokens_per_word(tpw, c, c.text),
+            "tokens_per_word": section_writer.update_tokens_per_word(tpw, c),
             "usage": add_usage(state.get("usage"), c),
         }
 

@@ -358,7 +358,7 @@ def build_graph(model: ChatModel, settings: CogWriterSettings, progress: Progres
                                        allowed=unit_writer.plan_texts(ctx, item, p["prev"], p["next"]),
                                        forbidden=[ctx["instruction"], *item.get("requirements", [])])
         new = {**unit, "calls": unit["calls"] + 1, "chunk": chunk,
-               "tpw": section_writer.update_tokens_per_word(unit["tpw"], c, c.text)}
+               "tpw": section_writer.update_tokens_per_word(unit["tpw"], c)}
         call_event(progress, c, index=n - 1, n_sections=ctx["n_units"], section_words=count_words(draft) + count_words(chunk),
                    words_so_far=p["words_so_far"] + count_words(chunk), target_words=ctx["target_words"], decision=kind)
         return {"units": {str(n): new}, "usage": usage_of(c)}

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-BAN_PENALTY = 1e4  # as in ngram_block: finite, so a grammar that allows nothing else still samples
+from longform.llm.ngram_block import BAN_PENALTY  # finite: a grammar that allows nothing else still samples
 
 
 class EndBlocker:
