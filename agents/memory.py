@@ -25,26 +25,32 @@ NAME = "memory"
 # 40 words and a 120-word tail cost ~0.07 of the words/s ratio over 2 digests of 30 and an 80-word tail.
 DEFAULT_KEEP_SECTIONS = 2
 DEFAULT_DIGEST_WORDS = 30
-DEFAULT_TAIL_WORDS = 80
+DEFAULT_TAIL_WORDS = 60
 
 
 def empty_memory() -> dict[str, Any]:
     return {"digests": [], "tail": ""}
 
 
-def digest(title: str, text: str, digest_words: int = DEFAULT_DIGEST_WORDS) -> str:
-    """One line for a finished section: its title, first sentence and (if different) last sentence."""
+def digest(title: str, text: str, digest_words: int = DEFAULT_DIGEST_WORDS) -> dict[str, str]:
+    """What a finished section leaves: its title, first sentence and (if different) last sentence,
+    each cut to half of `digest_words`."""
     sentences = [s.strip() for s in split_sentences(text) if s.strip()]
     if not sentences:
-        return title
+        return {"title": title, "first": "", "last": ""}
     first = sentences[0]
     last = sentences[-1] if len(sentences) > 1 else ""
     half = max(8, digest_words // 2)
     first = truncate_words(first, half) if count_words(first) > half else first
     if last:
         last = truncate_words(last, half) if count_words(last) > half else last
-    body = first if not last else f"{first} … {last}"
-    return f"{title}: {body}"
+    return {"title": title, "first": first, "last": last}
+
+
+def digest_line(d: dict[str, str], with_last: bool = True) -> str:
+    """"title: first … last" (or "title: first", or the title alone)."""
+    body = d["first"] if not (with_last and d["last"]) else f"{d['first']} … {d['last']}"
+    return f"{d['title']}: {body}" if body else d["title"]
 
 
 def remember(
@@ -62,4 +68,8 @@ def remember(
 
 
 def summary_text(memory: dict[str, Any]) -> str:
-    return "\n".join(f"- {d}" for d in memory.get("digests", []))
+    """The digests as prompt lines. The newest one goes without its last sentence when the tail is
+    shown: the tail ends with that sentence, and each repeated prompt token is read on every call."""
+    digests = memory.get("digests", [])
+    tail = bool(memory.get("tail"))
+    return "\n".join(f"- {digest_line(d, with_last=not (tail and i == len(digests) - 1))}" for i, d in enumerate(digests))

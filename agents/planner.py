@@ -1,4 +1,4 @@
-"""Planner agent: splits the instruction into sections (title, main point, word budget).
+"""Planner agent: splits the instruction into sections (title and main point; the program sets the budgets).
 
 Prompt: `planner` (prompts/planner[.zh].{system,user}.md). Output schema: `planner.schema.json`.
 The model proposes the outline; the program owns the numbers: it pads or splits the outline to the
@@ -124,7 +124,11 @@ def normalize_plan(
     if not secs:
         secs = [dict(s, weight=0.0) for s in generic_outline(n_sections, lang)]
     secs = secs[:n_sections]
-    # Mix the model's proportions with an even split.
+    # Mix the model's proportions with an even split; proportions only where every section has one
+    # (the schema's "words" is optional: a few numbered sections among unnumbered ones are no proportions).
+    if not all(s["weight"] > 0 for s in secs):
+        for s in secs:
+            s["weight"] = 0.0
     total_w = sum(s["weight"] for s in secs)
     for s in secs:
         share = s["weight"] / total_w if total_w > 0 else 1.0 / len(secs)

@@ -7,7 +7,9 @@ of a run; user = memory + the current section's title, point and budget) and, fo
 Length is controlled by the program, not hoped for from the model:
 - the section budget is the planned share of the words still missing (`section_budget`), so a
   shortfall or overshoot in one section is absorbed by the ones after it;
-- max_tokens follows the words still needed, with a tokens-per-word estimate learnt from the run;
+- a reply is sized in tokens for the words still needed, with tokens per word learnt from the run;
+  it may not end before 0.9 of that, and past it ends at its next sentence end (embedded), so no
+  unfinished sentence is decoded for nothing;
 - a short section is continued (bounded), a long one cut at a paragraph or sentence boundary;
 - a chunk that makes the section loop (`has_degenerate_loop`) is regenerated with a new seed
   (bounded), and after the last try only its part before the loop is kept.
@@ -47,7 +49,7 @@ PROMPT = "section_writer"
 CONTINUE_PROMPT = "section_continue"
 SCHEMA = None  # prose
 
-DEFAULT_TOKENS_PER_WORD = {"en": 1.25, "zh": 1.6}  # decoded tokens per kept word; learnt during a run
+DEFAULT_TOKENS_PER_WORD = {"en": 1.25, "zh": 1.6}  # decoded tokens per decoded word; learnt during a run
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class SectionSettings:
     max_continuations_last: int = 6  # the last section absorbs what the others missed
     max_regenerations: int = 2  # new-seed retries of a chunk that loops
     short_tolerance: float = 0.10  # a section under (1 - tol) x budget is continued
+    short_tolerance_last: float = 0.10  # the same for the last section, where the manuscript's length is decided
     long_tolerance: float = 0.10  # a section over (1 + tol) x budget is cut to the budget
     min_progress_words: int = 15  # a continuation adding fewer words ends the section
     max_call_tokens: int = 1024  # per call; a 135M model drifts past ~400 words
@@ -69,10 +72,12 @@ class SectionSettings:
     frequency_penalty: float | None = 0.2  # OpenAI-compatible servers; llama.cpp: over the last 64 tokens
     presence_penalty: float | None = 0.2
     no_repeat_ngram: int | None = 6  # token n-grams of the manuscript so far that may not recur (embedded)
-    max_tokens_margin: float = 1.0  # max_tokens = words needed x tokens per word x this (+16); a section past
-    # (1 + long_tolerance) x budget is cut, so a wider margin decodes words that are thrown away
-    min_tokens_share: float | None = 0.9  # the reply may not end before this share of the words needed
-    # (as tokens): a short first draft would cost a continuation call that reads its prompt again
+    end_at_sentence: bool = True  # past the tokens the words needed take, the reply ends at its next sentence
+    # end (embedded; other backends stop at max_tokens): no unfinished last sentence decoded and dropped
+    max_tokens_margin: float = 1.15  # max_tokens = the reply's tokens x this (+16): the bound on a sentence that
+    # does not end; a section past (1 + long_tolerance) x budget is cut, so a wider one decodes words thrown away
+    min_tokens_share: float | None = 0.9  # the reply may not end before this share of its tokens: a short
+    # first draft would cost a continuation call that reads its prompt again
     repeat_share: float = 0.5  # a sentence with this share of its word 4-grams already written is dropped
 
 
@@ -103,8 +108,13 @@ def section_budget(plan: list[dict[str, Any]], index: int, words_so_far: int, ta
     return max(min_words, round(share) - heading)
 
 
+def reply_tokens(words_needed: int, tokens_per_word: float) -> int:
+    """Tokens a reply of `words_needed` words takes."""
+    return math.ceil(max(0, words_needed) * tokens_per_word)
+
+
 def max_tokens_for(words_needed: int, tokens_per_word: float, settings: SectionSettings) -> int:
-    want = math.ceil(max(0, words_needed) * tokens_per_word * settings.max_tokens_margin) + 16
+    want = math.ceil(reply_tokens(words_needed, tokens_per_word) * settings.max_tokens_margin) + 16
     return max(settings.min_call_tokens, min(settings.max_call_tokens, want))
 
 
@@ -112,8 +122,15 @@ def min_tokens_for(words_needed: int, tokens_per_word: float, max_tokens: int, s
     """Tokens the reply must reach before it may end (None: no floor)."""
     if not settings.min_tokens_share:
         return None
-    want = math.floor(max(0, words_needed) * tokens_per_word * settings.min_tokens_share)
+    want = math.floor(reply_tokens(words_needed, tokens_per_word) * settings.min_tokens_share)
     return min(want, max_tokens - 16) if want >= settings.min_call_tokens else None
+
+
+def end_after_for(words_needed: int, tokens_per_word: float, max_tokens: int, settings: SectionSettings) -> int | None:
+    """Tokens after which the reply ends at its next sentence end (None: only max_tokens ends it)."""
+    if not settings.end_at_sentence:
+        return None
+    return min(reply_tokens(words_needed, tokens_per_word), max_tokens)
 
 
 def update_tokens_per_word(current: float, completion: Completion) -> float:
@@ -337,6 +354,7 @@ async def write_call(
     params = GenParams(
         max_tokens=max_tokens,
         min_tokens=min_tokens_for(words_needed, tokens_per_word, max_tokens, settings),
+        end_at_sentence_after=end_after_for(words_needed, tokens_per_word, max_tokens, settings),
         temperature=settings.temperature,
         top_p=settings.top_p,
         seed=seed,
@@ -366,6 +384,7 @@ def decide_after_chunk(
     "loop_cut", "continue", "enough", "stalled", "max_continuations".
     """
     limit = settings.max_continuations_last if is_last else settings.max_continuations
+    short_tolerance = settings.short_tolerance_last if is_last else settings.short_tolerance
     candidate = join_text(draft, chunk)
     if chunk and has_degenerate_loop(candidate):
         if regenerations < settings.max_regenerations:
@@ -373,7 +392,7 @@ def decide_after_chunk(
                     "regenerations": regenerations + 1, "event": "regenerate"}
         kept = join_text(draft, cut_before_loop(draft, chunk))
         # Keep what came before the loop; a section still short goes on (bounded by continuations).
-        go_on = count_words(kept) < budget * (1 - settings.short_tolerance) and continuations < limit
+        go_on = count_words(kept) < budget * (1 - short_tolerance) and continuations < limit
         return {"draft": kept, "next": "write" if go_on else "finish",
                 "continuations": continuations + (1 if go_on else 0), "regenerations": regenerations,
                 "event": "loop_cut"}
@@ -381,7 +400,7 @@ def decide_after_chunk(
     # section is finished, and a section must not be called long enough on words it will not keep.
     words = count_words(trim_incomplete_tail(candidate))
     added = count_words(chunk)
-    if words >= budget * (1 - settings.short_tolerance):
+    if words >= budget * (1 - short_tolerance):
         event, nxt = "enough", "finish"
     elif added < settings.min_progress_words and regenerations < settings.max_regenerations:
         # Next to nothing (a list of titles, an empty reply): try again with a new seed.

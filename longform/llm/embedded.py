@@ -16,6 +16,7 @@ from longform.errors import ModelError, UserError
 from longform.llm.backend import Backend
 from longform.llm.min_tokens import EndBlocker
 from longform.llm.ngram_block import NgramBlocker, history_tokens, is_structural
+from longform.llm.sentence_stop import SentenceEndStop, ends_sentence
 from longform.llm.threads import ThreadGovernor, candidate_threads, usable_cores
 from longform.llm.types import GenParams, Message, RawCompletion, Usage
 
@@ -115,6 +116,7 @@ class EmbeddedBackend(Backend):
         self._lock = threading.Lock()
         self._structural: frozenset[int] | None = None
         self._control: tuple[int, ...] | None = None
+        self._sentence_ends: frozenset[int] | None = None
         self.path = path
         super().__init__(model_id=f"embedded:{path.name}", n_ctx=n_ctx)
 
@@ -168,7 +170,8 @@ class EmbeddedBackend(Backend):
         )
 
     def _processors(self, messages: list[Message], params: GenParams) -> list[Any]:
-        """Per-token hooks: the thread governor's clock, and, when asked for, no early end and n-gram blocking."""
+        """Per-token hooks: the thread governor's clock, and, when asked for, no early end, n-gram
+        blocking and the end at a sentence end (last: it overrides the others)."""
         out: list[Any] = []
         if self.governor is not None:
             governor = self.governor
@@ -178,7 +181,8 @@ class EmbeddedBackend(Backend):
                 return scores
 
             out.append(tick)
-        prompt_len = self.count_messages(messages) if (params.no_repeat_ngram or params.min_tokens) else 0
+        wants_prompt_len = params.no_repeat_ngram or params.min_tokens or params.end_at_sentence_after
+        prompt_len = self.count_messages(messages) if wants_prompt_len else 0
         if params.min_tokens:
             out.append(EndBlocker(min(params.min_tokens, params.max_tokens), prompt_len, self._control_tokens()))
         if params.no_repeat_ngram:
@@ -186,7 +190,19 @@ class EmbeddedBackend(Backend):
             structural = self._structural_tokens() if params.json_schema is not None else frozenset()
             out.append(NgramBlocker(params.no_repeat_ngram, history, prompt_len, never=[self._llama.token_eos()],
                                     structural=structural))
+        if params.end_at_sentence_after:
+            after = max(params.end_at_sentence_after, params.min_tokens or 0)
+            out.append(SentenceEndStop(after, prompt_len, self._sentence_end_tokens(), self._llama.token_eos()))
         return out
+
+    def _sentence_end_tokens(self) -> frozenset[int]:
+        """Token ids whose text closes a sentence (computed once)."""
+        if self._sentence_ends is None:
+            self._sentence_ends = frozenset(
+                t for t in range(self._llama.n_vocab())
+                if ends_sentence(self._llama.detokenize([t]).decode("utf-8", "replace"))
+            )
+        return self._sentence_ends
 
     def _control_tokens(self) -> tuple[int, ...]:
         """Token ids that end a reply or open a turn: end-of-generation and control tokens (computed once)."""

@@ -30,13 +30,14 @@ class GenParams:
     no_repeat_ngram: int | None = None  # embedded: never emit a token n-gram found in `history` or earlier in the reply (JSON: content only)
     history: tuple[str, ...] = ()  # text whose n-grams `no_repeat_ngram` blocks (data: the model never sees it)
     min_tokens: int | None = None  # embedded and vLLM: no end of reply before this many tokens; others ignore it
+    end_at_sentence_after: int | None = None  # embedded: past this many tokens the reply ends at its next sentence end; others ignore it
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON view for cache keys and call logs. The newer fields appear only when set (keys of
         older calls stay valid); `history` appears as its size and hash, not the text."""
         d = asdict(self)
         d["stop"] = list(self.stop)
-        for k in ("frequency_penalty", "presence_penalty", "no_repeat_ngram", "min_tokens"):
+        for k in ("frequency_penalty", "presence_penalty", "no_repeat_ngram", "min_tokens", "end_at_sentence_after"):
             if d[k] is None:
                 del d[k]
         if self.history:

@@ -17,8 +17,17 @@ def test_memory_stays_flat_as_sections_accumulate():
 
 def test_digest_has_title_first_and_last_sentence():
     text = "It began in spring. Then many things happened. It ended in winter."
-    d = memory.digest("Seasons", text)
+    d = memory.digest_line(memory.digest("Seasons", text))
     assert d.startswith("Seasons: It began in spring.") and "It ended in winter." in d
+
+
+def test_the_newest_digest_leaves_its_last_sentence_to_the_tail():
+    mem = memory.remember(memory.empty_memory(), "A", "Alpha opens here. Alpha has a middle. Alpha closes here.")
+    mem = memory.remember(mem, "B", "Beta opens here. Beta has a middle. Beta closes here.")
+    summary = memory.summary_text(mem)
+    assert "Alpha closes here." in summary  # an older section keeps both ends
+    assert "Beta opens here." in summary and "Beta closes here." not in summary
+    assert mem["tail"].endswith("Beta closes here.")
 
 
 def test_tail_is_end_of_last_section():

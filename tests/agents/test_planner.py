@@ -140,3 +140,12 @@ def test_asking_again_stops_after_two_rounds_that_add_nothing():
         _, meta = asyncio.run(planner.extend_plan(model, "x", 2000, 5, meta))
         rounds += 1
     assert rounds == 3 and meta["stalled_rounds"] == 2 and len(backend.requests) == 3
+
+
+def test_model_proportions_count_only_when_every_section_has_one():
+    raw = [{"title": "Alpha", "main_point": "a"}, {"title": "Beta", "main_point": "b", "words": 900},
+           {"title": "Gamma", "main_point": "c"}, {"title": "Delta", "main_point": "d"}]
+    plan = planner.normalize_plan(raw, 1000, 4)
+    assert [s["words"] for s in plan] == [250, 250, 250, 250]
+    raw_all = [dict(s, words=w) for s, w in zip(raw, (100, 500, 200, 200))]
+    assert planner.normalize_plan(raw_all, 1000, 4)[1]["words"] > 250

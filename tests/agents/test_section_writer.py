@@ -82,8 +82,8 @@ def test_clean_chunk_strips_heading_lines():
 def test_prompt_prefix_is_byte_identical_and_memory_last():
     kw = {"instruction": "Write about Rome.", "plan": PLAN, "target_words": 2000, "lang": "en"}
     a = sw.section_messages(index=0, budget=400, memory={"digests": [], "tail": ""}, **kw)
-    b = sw.section_messages(index=3, budget=380, memory={"digests": ["Part 2: x"], "tail": "the end."}, **kw)
-    c = sw.section_messages(index=3, budget=380, memory={"digests": ["Part 2: x"], "tail": "the end."}, draft=prose(100),
+    b = sw.section_messages(index=3, budget=380, memory={"digests": [{"title": "Part 2", "first": "x", "last": ""}], "tail": "the end."}, **kw)
+    c = sw.section_messages(index=3, budget=380, memory={"digests": [{"title": "Part 2", "first": "x", "last": ""}], "tail": "the end."}, draft=prose(100),
                             words_needed=280, **kw)
     assert a[0] == b[0] == c[0]  # system: role + instruction + plan, identical for every call
     assert "Write about Rome." in a[0]["content"] and "Part 4" in a[0]["content"]

@@ -200,3 +200,27 @@ def test_min_tokens_keeps_a_short_answer_going(embedded_backend):
     # A floor above max_tokens is held to max_tokens, and the reply ends there.
     c2 = asyncio.run(ChatModel(embedded_backend).complete(msgs, GenParams(max_tokens=30, seed=2, min_tokens=500)))
     assert c2.usage.completion_tokens == 30 and c2.finish_reason == "length"
+
+
+def test_end_at_sentence_after_cuts_the_same_reply_at_its_first_sentence_end_past_the_floor(embedded_backend):
+    """Same seed, same prompt, with and without the stop: the logits are the same until it acts, so
+    the stopped reply is the free reply up to its first sentence end past the floor."""
+    from longform.llm.sentence_stop import ends_sentence
+
+    msgs = [{"role": "user", "content": "Write a long essay about the history of bridges."}]
+    base = {"max_tokens": 220, "seed": 5, "min_tokens": 200}  # the free reply cannot end before 200 tokens
+    embedded_backend._llama.reset()
+    free = asyncio.run(embedded_backend.generate(msgs, GenParams(**base)))
+    embedded_backend._llama.reset()
+    stopped = asyncio.run(embedded_backend.generate(msgs, GenParams(**base, end_at_sentence_after=40)))
+    free_ids = embedded_backend._tokens(free.text)
+    assert stopped.usage.completion_tokens >= 40
+    assert free.text.startswith(stopped.text)
+    # Where the free reply has a sentence end past token 40, the stopped one ends at the first of them.
+    ends = [i for i, t in enumerate(free_ids) if i >= 39 and ends_sentence(embedded_backend._llama.detokenize([t]).decode("utf-8", "replace"))]
+    if ends:
+        assert stopped.finish_reason == "stop"
+        assert ends_sentence(stopped.text[-3:]) or stopped.text.rstrip()[-1] in ".!?"
+        assert stopped.usage.completion_tokens < free.usage.completion_tokens
+    else:
+        assert stopped.text == free.text
