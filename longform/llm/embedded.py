@@ -117,6 +117,7 @@ class EmbeddedBackend(Backend):
         self._structural: frozenset[int] | None = None
         self._control: tuple[int, ...] | None = None
         self._sentence_ends: frozenset[int] | None = None
+        self._texts: list[str] | None = None
         self.path = path
         super().__init__(model_id=f"embedded:{path.name}", n_ctx=n_ctx)
 
@@ -198,11 +199,14 @@ class EmbeddedBackend(Backend):
     def _sentence_end_tokens(self) -> frozenset[int]:
         """Token ids whose text closes a sentence (computed once)."""
         if self._sentence_ends is None:
-            self._sentence_ends = frozenset(
-                t for t in range(self._llama.n_vocab())
-                if ends_sentence(self._llama.detokenize([t]).decode("utf-8", "replace"))
-            )
+            self._sentence_ends = frozenset(t for t, text in enumerate(self._token_texts()) if ends_sentence(text))
         return self._sentence_ends
+
+    def _token_texts(self) -> list[str]:
+        """Each vocabulary token's text, decoded once for the token sets built from it."""
+        if self._texts is None:
+            self._texts = [self._llama.detokenize([t]).decode("utf-8", "replace") for t in range(self._llama.n_vocab())]
+        return self._texts
 
     def _control_tokens(self) -> tuple[int, ...]:
         """Token ids that end a reply or open a turn: end-of-generation and control tokens (computed once)."""
@@ -215,10 +219,7 @@ class EmbeddedBackend(Backend):
     def _structural_tokens(self) -> frozenset[int]:
         """Token ids that are JSON structure, not content (computed once)."""
         if self._structural is None:
-            vocab = self._llama.n_vocab()
-            self._structural = frozenset(
-                i for i in range(vocab) if is_structural(self._llama.detokenize([i]).decode("utf-8", "replace"))
-            )
+            self._structural = frozenset(t for t, text in enumerate(self._token_texts()) if is_structural(text))
         return self._structural
 
     def _tokens(self, text: str) -> tuple[int, ...]:
