@@ -15,14 +15,14 @@ from collections.abc import Iterable
 import numpy as np
 
 from longform.llm.ngram_block import BAN_PENALTY
+from longform.text import ends_cleanly
 
-_SENTENCE_END = re.compile(r"[.!?。！？…][\"'”’)）\]]*\s*$")
 _NUMBERING = re.compile(r"\d[\d.]*\.\s*$")  # "1." "2.3.": a list number, not a sentence's end
 
 
 def ends_sentence(token_text: str) -> bool:
-    """True for a token whose text closes a sentence ("." "?\"" "。" ".)"), not for a list number."""
-    return bool(token_text.strip()) and _SENTENCE_END.search(token_text) is not None and not _NUMBERING.search(token_text)
+    """True for a token whose text closes a sentence ("." "?\"" "。" ".)" ".**"), not for a list number."""
+    return bool(token_text.strip()) and ends_cleanly(token_text) and not _NUMBERING.search(token_text)
 
 
 class SentenceEndStop:

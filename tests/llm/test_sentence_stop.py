@@ -5,7 +5,7 @@ from longform.llm.types import GenParams
 
 
 def test_sentence_end_tokens_close_sentences_not_list_numbers():
-    for t in (".", " .", "?", "!\"", ".”", ".)", "。", "！", "...", ".\n"):
+    for t in (".", " .", "?", "!\"", ".”", ".)", "。", "！", "...", ".\n", ".**", "._"):
         assert ends_sentence(t), t
     for t in ("the", " ", "", ",", "1.", " 12.", "2.3.", ":", "Mr"):
         assert not ends_sentence(t), t
