@@ -85,14 +85,15 @@ class EmbeddedBackend(Backend):
             raise UserError(f"no GGUF file at {path}; pass `embedded:/path/to/model.gguf` with an existing file")
         try:
             import llama_cpp
-            from llama_cpp import Llama
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            from longform.llm.tuned_llama import TunedLlama
         except ImportError as exc:  # pragma: no cover - install problem
             raise UserError(f"llama-cpp-python is not installed ({exc}); run `make install`") from None
         n_ctx = n_ctx or DEFAULT_N_CTX
         cores = usable_cores()
         first = n_threads or cores
-        self._llama = Llama(
+        self._llama = TunedLlama(
             model_path=str(path),
             n_ctx=n_ctx,
             n_threads=first,
@@ -153,6 +154,10 @@ class EmbeddedBackend(Backend):
         if params.json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": params.json_schema}
         with self._lock:
+            if params.json_schema is not None and self._llama.grammar_safety is None:
+                from longform.llm.grammar_cut import safety_tokens
+
+                self._llama.grammar_safety = safety_tokens(self._token_bytes(), self._end_tokens())
             processors = self._processors(messages, params)
             if processors:
                 kwargs["logits_processor"] = self._llama_cpp.LogitsProcessorList(processors)
@@ -202,11 +207,20 @@ class EmbeddedBackend(Backend):
             self._sentence_ends = frozenset(t for t, text in enumerate(self._token_texts()) if ends_sentence(text))
         return self._sentence_ends
 
+    def _token_bytes(self) -> list[bytes]:
+        """Each vocabulary token's bytes (read once, by the model object)."""
+        return self._llama.token_pieces()
+
     def _token_texts(self) -> list[str]:
-        """Each vocabulary token's text, decoded once for the token sets built from it."""
+        """Each vocabulary token's text (bytes that are not UTF-8 on their own read as U+FFFD)."""
         if self._texts is None:
-            self._texts = [self._llama.detokenize([t]).decode("utf-8", "replace") for t in range(self._llama.n_vocab())]
+            self._texts = [b.decode("utf-8", "replace") for b in self._token_bytes()]
         return self._texts
+
+    def _end_tokens(self) -> tuple[int, ...]:
+        """Token ids that end generation."""
+        lib, vocab = self._llama_cpp, self._llama_cpp.llama_model_get_vocab(self._llama.model)
+        return tuple(t for t in range(self._llama.n_vocab()) if lib.llama_vocab_is_eog(vocab, t))
 
     def _control_tokens(self) -> tuple[int, ...]:
         """Token ids that end a reply or open a turn: end-of-generation and control tokens (computed once)."""
