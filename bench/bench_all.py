@@ -10,6 +10,7 @@ run, and bench/results.md with all the figures.
                (simulated server; `bench/pasted_history.py` without --sim runs it on the embedded model)
   speed        each method's words/s on the embedded model / the model's raw decode rate
   overhead     the LLM layer's tokens/s / raw llama_cpp's (bench/llm_overhead.py)
+  loop         llama-cpp-python's per-token loop cost outside decode: TunedLlama / the library's path
 
 A bench that fails is reported in results.md with its error; the others still run.
 """
@@ -31,7 +32,7 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-ORDER = ("throughput", "overhead", "pasted", "speed")
+ORDER = ("throughput", "overhead", "pasted", "speed", "loop")
 
 
 def run(name: str, argv: list[str], json_path: Path | None) -> tuple[int, str, float]:
@@ -86,6 +87,15 @@ def md_speed(res: dict[str, Any]) -> list[str]:
     return lines + ["", "Aim: >= 0.67 for agentwrite at 10,000 words."]
 
 
+def md_loop(res: dict[str, Any]) -> list[str]:
+    lines = [f"{res['threads']} llama.cpp thread(s); milliseconds a token outside llama.cpp's prefill and decode timers.", "",
+             "| call | library ms/token | TunedLlama ms/token | ratio | same text |", "|---|---|---|---|---|"]
+    for r in res["rows"]:
+        lines.append(f"| {r['call']} | {r['library_ms_per_token']:.2f} | {r['tuned_ms_per_token']:.2f} | "
+                     f"**{r['ratio']:.2f}** | {r['same_text']}/{r['rounds']} |")
+    return lines + ["", "Prose must be the same text (same sampler chain); a JSON call may differ (the grammar sees a cut list)."]
+
+
 def md_overhead(output: str) -> list[str]:
     keep = [line.strip() for line in output.splitlines() if re.match(r"^(raw llama_cpp|longform layer|layer/raw)", line)]
     return ["```", *keep, "```"] if keep else ["(no figures parsed)"]
@@ -113,6 +123,8 @@ def main() -> None:
                    "2. Prompt tokens per output word: agentwrite vs pasted-history AgentWrite (simulated server)"),
         "speed": (["words_per_second.py", *quick, *threads], md_speed,
                   "3. Words per second / raw decode rate (embedded model)"),
+        "loop": (["llama_loop.py", *(["--rounds", "1"] if args.quick else []), *threads], md_loop,
+                 "5. llama-cpp-python's generation loop: TunedLlama against the library's path"),
     }
     load0 = os.getloadavg()
     sections: dict[str, list[str]] = {}
@@ -157,7 +169,7 @@ def merge(old: str, new: dict[str, list[str]], head: list[str]) -> str:
     for b in blocks[1:]:
         num = b[3:4]
         keep[num] = b.rstrip() + "\n"
-    numbers = {"throughput": "1", "pasted": "2", "speed": "3", "overhead": "4"}
+    numbers = {"throughput": "1", "pasted": "2", "speed": "3", "overhead": "4", "loop": "5"}
     for name, lines in new.items():
         keep[numbers[name]] = "\n".join(lines)
     return "\n".join(head) + "\n" + "\n".join(keep[k] for k in sorted(keep))
