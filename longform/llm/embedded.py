@@ -58,6 +58,11 @@ OMP_WAIT_POLICY = choose_omp_wait_policy()
 DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_N_CTX = 8192
 
+# Keys in the KV cache are stored as 8-bit (values stay f16): a token read against 600-1,200 tokens of
+# context decodes 6-8% faster on one core (SmolLM2-135M: 62 -> 66 and 58 -> 62.5 tokens/s), a
+# short-context token no slower; the keys' rounding is llama.cpp's q8_0, near-lossless.
+# (Quantized values need flash attention, which ran slower here.)
+
 # Every llama.cpp computation in the process runs on this one thread. Each thread that drives llama.cpp
 # gets its own OpenMP team; two teams on 2 cores fight each other and decode ~3x slower (measured).
 LLAMA_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
@@ -99,6 +104,7 @@ class EmbeddedBackend(Backend):
             n_threads=first,
             n_threads_batch=first,
             n_batch=512,
+            type_k=llama_cpp.GGML_TYPE_Q8_0,
             verbose=False,
         )
         # --threads N fixes the count; by default a governor picks, from measured speed, among the
@@ -250,4 +256,5 @@ class EmbeddedBackend(Backend):
         threads: Any = self.fixed_threads or {"chosen_from": self.governor.candidates, "now": self.governor.current,
                                               "rates": {k: round(v, 1) for k, v in self.governor.rates.items()}} \
             if self.governor is not None else self._llama.n_threads
-        return {**super().describe(), "gguf": str(self.path), "threads": threads, "omp_wait_policy": OMP_WAIT_POLICY}
+        return {**super().describe(), "gguf": str(self.path), "threads": threads, "omp_wait_policy": OMP_WAIT_POLICY,
+                "kv_cache": {"keys": "q8_0", "values": "f16"}}
