@@ -12,7 +12,8 @@ run, and bench/results.md with all the figures.
   overhead     the LLM layer's tokens/s / raw llama_cpp's (bench/llm_overhead.py)
   loop         llama-cpp-python's per-token loop cost outside decode: TunedLlama / the library's path
 
-A bench that fails is reported in results.md with its error; the others still run.
+A bench that fails is reported in results.md with its error; the others still run, and the script
+exits 1 at the end.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def main() -> None:
     }
     load0 = os.getloadavg()
     sections: dict[str, list[str]] = {}
+    failed: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in ORDER:
             if name not in only:
@@ -137,6 +139,7 @@ def main() -> None:
             rc, output, secs = run(name, argv, json_path)
             body: list[str]
             if rc != 0:
+                failed.append(name)
                 tail = "\n".join(output.strip().splitlines()[-5:])
                 body = [f"FAILED (exit {rc}):", "```", tail, "```"]
             elif fmt is None:
@@ -160,6 +163,9 @@ def main() -> None:
         text = merge(out.read_text(encoding="utf-8"), sections, head)
     out.write_text(text + "\n", encoding="utf-8")
     print(f"\nwrote {out}")
+    if failed:
+        print(f"error: {len(failed)} bench(es) failed: {', '.join(failed)} (their output is in {out})", file=sys.stderr)
+        raise SystemExit(1)
 
 
 def merge(old: str, new: dict[str, list[str]], head: list[str]) -> str:
