@@ -62,6 +62,7 @@ DEFAULT_N_CTX = 8192
 # context decodes 6-8% faster on one core (SmolLM2-135M: 62 -> 66 and 58 -> 62.5 tokens/s), a
 # short-context token no slower; the keys' rounding is llama.cpp's q8_0, near-lossless.
 # (Quantized values need flash attention, which ran slower here.)
+KV_CACHE_TYPES = {"keys": "q8_0", "values": "f16"}
 
 # Every llama.cpp computation in the process runs on this one thread. Each thread that drives llama.cpp
 # gets its own OpenMP team; two teams on 2 cores fight each other and decode ~3x slower (measured).
@@ -104,7 +105,8 @@ class EmbeddedBackend(Backend):
             n_threads=first,
             n_threads_batch=first,
             n_batch=512,
-            type_k=llama_cpp.GGML_TYPE_Q8_0,
+            type_k=getattr(llama_cpp, f"GGML_TYPE_{KV_CACHE_TYPES['keys'].upper()}"),
+            type_v=getattr(llama_cpp, f"GGML_TYPE_{KV_CACHE_TYPES['values'].upper()}"),
             verbose=False,
         )
         # --threads N fixes the count; by default a governor picks, from measured speed, among the
@@ -257,4 +259,4 @@ class EmbeddedBackend(Backend):
                                               "rates": {k: round(v, 1) for k, v in self.governor.rates.items()}} \
             if self.governor is not None else self._llama.n_threads
         return {**super().describe(), "gguf": str(self.path), "threads": threads, "omp_wait_policy": OMP_WAIT_POLICY,
-                "kv_cache": {"keys": "q8_0", "values": "f16"}}
+                "kv_cache": dict(KV_CACHE_TYPES)}
